@@ -1,0 +1,263 @@
+package studio.pixart.engine.io;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The weights of one model component: a single .safetensors file or a sharded set described by a
+ * {@code *.safetensors.index.json}. Every shard is opened and validated up front, so a missing or
+ * truncated shard is reported before any computation. Tied names (e.g. T5's
+ * {@code shared.weight} / {@code encoder.embed_tokens.weight}) are declared with {@link #alias}.
+ */
+public final class Checkpoint implements AutoCloseable {
+    private final Path location;
+    private final List<SafetensorsFile> files;
+    private final Map<String, SafetensorsFile> owner = new LinkedHashMap<>();
+    private final Map<String, String> aliases = new HashMap<>();
+
+    private Checkpoint(Path location, List<SafetensorsFile> files) {
+        this.location = location;
+        this.files = files;
+        for (SafetensorsFile f : files) {
+            for (String n : f.tensors().keySet()) {
+                owner.put(n, f);
+            }
+        }
+    }
+
+    /** Opens a .safetensors file, an index json, or a component folder holding either. */
+    public static Checkpoint open(Path path) {
+        if (Files.isDirectory(path)) {
+            return openFolder(path);
+        }
+        if (path.getFileName().toString().endsWith(".index.json")) {
+            return openIndex(path);
+        }
+        return new Checkpoint(path, List.of(SafetensorsFile.open(path)));
+    }
+
+    private static Checkpoint openFolder(Path dir) {
+        List<Path> index = new ArrayList<>();
+        List<Path> single = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (n.endsWith(".safetensors.index.json")) {
+                    index.add(p);
+                } else if (n.endsWith(".safetensors")) {
+                    single.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new ConfigException(dir, "cannot list folder: " + e.getMessage());
+        }
+        Collections.sort(index);
+        Collections.sort(single);
+        // Prefer the full-precision file when a folder also holds .fp16 variants.
+        if (!index.isEmpty()) {
+            return openIndex(preferNonVariant(index));
+        }
+        if (single.isEmpty()) {
+            throw new ConfigException(dir, "no .safetensors weights found (expected e.g. "
+                    + "diffusion_pytorch_model.safetensors or model.safetensors)");
+        }
+        List<Path> plain = single.stream().filter(p -> !p.getFileName().toString().matches(".*-\\d{5}-of-\\d{5}\\.safetensors")).toList();
+        if (plain.isEmpty()) {
+            throw new ConfigException(dir, "found shard files but no *.safetensors.index.json describing them");
+        }
+        return new Checkpoint(preferNonVariant(plain), List.of(SafetensorsFile.open(preferNonVariant(plain))));
+    }
+
+    private static Path preferNonVariant(List<Path> paths) {
+        for (Path p : paths) {
+            String n = p.getFileName().toString();
+            if (!n.contains(".fp16.") && !n.contains(".bf16.")) {
+                return p;
+            }
+        }
+        return paths.get(0);
+    }
+
+    private static Checkpoint openIndex(Path indexFile) {
+        JsonNode idx = Json.read(indexFile);
+        JsonNode map = idx.get("weight_map");
+        if (map == null || !map.isObject() || map.size() == 0) {
+            throw new ConfigException(indexFile, "index has no weight_map");
+        }
+        Path dir = indexFile.toAbsolutePath().getParent();
+        Map<String, List<String>> byShard = new LinkedHashMap<>();
+        map.fields().forEachRemaining(e -> byShard.computeIfAbsent(e.getValue().asText(), k -> new ArrayList<>()).add(e.getKey()));
+        List<SafetensorsFile> opened = new ArrayList<>();
+        try {
+            for (Map.Entry<String, List<String>> e : byShard.entrySet()) {
+                Path shard = dir.resolve(e.getKey());
+                if (!Files.isRegularFile(shard)) {
+                    throw new SafetensorsException(shard, e.getValue().get(0),
+                            "shard listed in " + indexFile.getFileName() + " is missing (" + e.getValue().size() + " tensors)");
+                }
+                SafetensorsFile f = SafetensorsFile.open(shard);
+                opened.add(f);
+                for (String t : e.getValue()) {
+                    if (!f.contains(t)) {
+                        throw new SafetensorsException(shard, t, "index says the tensor is in this shard, but it is not");
+                    }
+                }
+            }
+        } catch (RuntimeException ex) {
+            opened.forEach(SafetensorsFile::close);
+            throw ex;
+        }
+        return new Checkpoint(indexFile, opened);
+    }
+
+    /** Makes {@code name} resolve to {@code target} when the checkpoint lacks {@code name}. */
+    public Checkpoint alias(String name, String target) {
+        aliases.put(name, target);
+        return this;
+    }
+
+    public Path location() {
+        return location;
+    }
+
+    public Set<String> names() {
+        return Collections.unmodifiableSet(new TreeSet<>(owner.keySet()));
+    }
+
+    public boolean contains(String name) {
+        return resolve(name) != null;
+    }
+
+    private String resolve(String name) {
+        if (owner.containsKey(name)) {
+            return name;
+        }
+        String a = aliases.get(name);
+        return a != null && owner.containsKey(a) ? a : null;
+    }
+
+    public TensorInfo info(String name) {
+        String r = resolve(name);
+        if (r == null) {
+            throw new SafetensorsException(location, name, "missing from the checkpoint");
+        }
+        return owner.get(r).info(r);
+    }
+
+    public long[] shape(String name) {
+        return info(name).shape();
+    }
+
+    /** Fails with a specific message when the tensor's shape differs from what the config implies. */
+    public void expectShape(String name, long... expected) {
+        long[] s = shape(name);
+        if (!java.util.Arrays.equals(s, expected)) {
+            throw new SafetensorsException(owner.get(resolve(name)).path(), name, "has shape "
+                    + java.util.Arrays.toString(s) + " but the config implies " + java.util.Arrays.toString(expected));
+        }
+    }
+
+    public float[] floats(String name) {
+        String r = resolve(name);
+        if (r == null) {
+            throw new SafetensorsException(location, name, "missing from the checkpoint");
+        }
+        return owner.get(r).floats(r);
+    }
+
+    /**
+     * Loads a tensor into {@code manager} as {@code dtype} (FLOAT32 or FLOAT16). A tensor already
+     * stored in that dtype is wrapped without a copy; float16 is widened by libtorch; bfloat16
+     * (which DJL cannot touch) is widened or narrowed here in Java.
+     */
+    public NDArray load(String name, NDManager manager, DataType dtype) {
+        String r = resolve(name);
+        if (r == null) {
+            throw new SafetensorsException(location, name, "missing from the checkpoint");
+        }
+        SafetensorsFile f = owner.get(r);
+        TensorInfo t = f.info(r);
+        Shape shape = new Shape(t.shape());
+        ByteBuffer raw = f.map(r);
+        return switch (t.dtype()) {
+            case F32 -> convert(manager.create(raw, shape, DataType.FLOAT32), dtype);
+            case F16 -> convert(manager.create(raw, shape, DataType.FLOAT16), dtype);
+            case F64 -> convert(manager.create(raw, shape, DataType.FLOAT64), dtype);
+            case BF16 -> manager.create(widenBf16(raw, t.elementCount(), dtype), shape, dtype);
+            case I64 -> manager.create(raw, shape, DataType.INT64);
+            case I32 -> manager.create(raw, shape, DataType.INT32);
+            default -> throw new SafetensorsException(f.path(), r, "dtype " + t.dtype() + " is not supported for weights");
+        };
+    }
+
+    private static NDArray convert(NDArray a, DataType dtype) {
+        if (a.getDataType() == dtype) {
+            return a;
+        }
+        NDArray c = a.toType(dtype, true);
+        a.close();
+        return c;
+    }
+
+    /** bfloat16 is the top half of a float32: widening is a shift; narrowing goes through float. */
+    private static ByteBuffer widenBf16(ByteBuffer raw, long count, DataType dtype) {
+        int n = Math.toIntExact(count);
+        if (dtype == DataType.FLOAT32) {
+            ByteBuffer out = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
+            for (int i = 0; i < n; i++) {
+                out.putInt(4 * i, (raw.getShort(2 * i) & 0xffff) << 16);
+            }
+            return out;
+        }
+        if (dtype == DataType.FLOAT16) {
+            ByteBuffer out = ByteBuffer.allocateDirect(n * 2).order(ByteOrder.nativeOrder());
+            for (int i = 0; i < n; i++) {
+                out.putShort(2 * i, Half.fromFloat(Float.intBitsToFloat((raw.getShort(2 * i) & 0xffff) << 16)));
+            }
+            return out;
+        }
+        throw new IllegalArgumentException("bfloat16 weights can be loaded as float32 or float16, not " + dtype);
+    }
+
+    /** Bytes on disk and tensor counts per dtype, for {@code inspect}. */
+    public Map<TensorDType, Long> parameterCountByDtype() {
+        Map<TensorDType, Long> m = new EnumMap<>(TensorDType.class);
+        for (SafetensorsFile f : files) {
+            for (TensorInfo t : f.tensors().values()) {
+                m.merge(t.dtype(), t.elementCount(), Long::sum);
+            }
+        }
+        return m;
+    }
+
+    public long bytesOnDisk() {
+        return files.stream().mapToLong(SafetensorsFile::fileSize).sum();
+    }
+
+    public long parameterCount() {
+        return parameterCountByDtype().values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    @Override
+    public void close() {
+        files.forEach(SafetensorsFile::close);
+    }
+}

@@ -1,0 +1,46 @@
+package studio.pixart.engine.nd;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * Starts DJL's PyTorch engine offline (the natives come from the bundled jar; nothing is ever
+ * downloaded) and prepares worker threads: no autograd, seeded CPU generator.
+ */
+public final class Torch {
+    private static volatile Engine engine;
+
+    private Torch() {}
+
+    public static synchronized Engine engine() {
+        if (engine == null) {
+            if (System.getProperty("ai.djl.offline") == null) {
+                System.setProperty("ai.djl.offline", "true");
+            }
+            // Keep libtorch's own thread pool to the machine's cores; DJL otherwise inherits OMP defaults.
+            engine = Engine.getEngine("PyTorch");
+        }
+        return engine;
+    }
+
+    /** Call at the start of every thread that runs tensor code: gradient mode is per thread. */
+    public static void prepareThread() {
+        engine();
+        JniUtils.setGradMode(false);
+    }
+
+    public static NDManager newManager() {
+        return engine().newBaseManager();
+    }
+
+    /** Seeds libtorch's process-global CPU generator with the full 64-bit seed, as torch.manual_seed. */
+    public static void seed(long seed) {
+        engine();
+        JniUtils.setSeed(seed);
+    }
+
+    public static String version() {
+        return engine().getVersion();
+    }
+}
