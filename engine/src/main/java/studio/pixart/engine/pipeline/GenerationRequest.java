@@ -1,0 +1,112 @@
+package studio.pixart.engine.pipeline;
+
+import java.util.List;
+
+/**
+ * Everything one generation takes; immutable. Defaults are the reference pipeline's (20 steps,
+ * guidance 4.5, DPM-Solver++, resolution binning on, max sequence length from the model variant).
+ *
+ * @param model              a pipeline folder path or a hub model id
+ * @param prompts            one or more prompts (raw text; pre-processing happens in the pipeline)
+ * @param negativePrompts    empty, one for all prompts, or one per prompt
+ * @param width              requested final width in pixels (0 = model default)
+ * @param height             requested final height in pixels (0 = model default)
+ * @param maxSequenceLength  0 = the variant's default (300 Σ, 120 α)
+ * @param sampler            dpm | ddim | euler | lcm | sa
+ * @param device             auto | cpu | cuda
+ * @param dtype              auto | float32 | float16
+ */
+public record GenerationRequest(
+        String model,
+        List<String> prompts,
+        List<String> negativePrompts,
+        long seed,
+        int steps,
+        double guidance,
+        String sampler,
+        int width,
+        int height,
+        int maxSequenceLength,
+        boolean binning,
+        int numImages,
+        String device,
+        String dtype,
+        PreviewMode preview,
+        KvCompressionMode kvCompression) {
+
+    public enum PreviewMode { NONE, FAST, VAE, BOTH }
+
+    public enum KvCompressionMode { OFF, ON, AUTO }
+
+    public GenerationRequest {
+        prompts = List.copyOf(prompts);
+        negativePrompts = negativePrompts == null ? List.of() : List.copyOf(negativePrompts);
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("at least one prompt is needed");
+        }
+        if (!negativePrompts.isEmpty() && negativePrompts.size() != 1 && negativePrompts.size() != prompts.size()) {
+            throw new IllegalArgumentException("give one negative prompt for all prompts or one per prompt ("
+                    + prompts.size() + " prompts, " + negativePrompts.size() + " negative prompts)");
+        }
+        if (steps < 1 || steps > 1000) {
+            throw new IllegalArgumentException("steps must be between 1 and 1000, got " + steps);
+        }
+        if (numImages < 1 || numImages > 64) {
+            throw new IllegalArgumentException("number of images must be between 1 and 64, got " + numImages);
+        }
+        if (width < 0 || height < 0 || width > 16384 || height > 16384) {
+            throw new IllegalArgumentException("size " + width + "x" + height + " is impossible (0..16384 px per side)");
+        }
+        if (!(guidance >= 0) || guidance > 100) {
+            throw new IllegalArgumentException("guidance must be between 0 and 100, got " + guidance);
+        }
+        if (sampler == null) {
+            sampler = "dpm";
+        }
+        if (device == null) {
+            device = "auto";
+        }
+        if (dtype == null) {
+            dtype = "auto";
+        }
+        if (preview == null) {
+            preview = PreviewMode.NONE;
+        }
+        if (kvCompression == null) {
+            kvCompression = KvCompressionMode.OFF;
+        }
+    }
+
+    /** The reference defaults for one prompt. */
+    public static GenerationRequest of(String model, String prompt) {
+        return new GenerationRequest(model, List.of(prompt), List.of(), 0, 20, 4.5, "dpm", 0, 0, 0, true, 1,
+                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF);
+    }
+
+    public String negativeFor(int promptIndex) {
+        if (negativePrompts.isEmpty()) {
+            return "";
+        }
+        return negativePrompts.size() == 1 ? negativePrompts.get(0) : negativePrompts.get(promptIndex);
+    }
+
+    public GenerationRequest withSeed(long s) {
+        return new GenerationRequest(model, prompts, negativePrompts, s, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+    }
+
+    public GenerationRequest withSize(int w, int h) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, w, h,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+    }
+
+    public GenerationRequest withPreview(PreviewMode p) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression);
+    }
+
+    public GenerationRequest withModel(String m) {
+        return new GenerationRequest(m, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+    }
+}
