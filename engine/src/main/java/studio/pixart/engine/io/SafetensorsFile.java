@@ -21,8 +21,9 @@ import java.util.Map;
  * One .safetensors file: the header is read and validated completely on open (bounded length,
  * well-formed JSON, known dtypes, offsets inside the file, no overlap, size = shape x dtype), so a
  * truncated or corrupt file fails here with the file and tensor named, never later as garbage.
- * Tensor data is memory-mapped per tensor (private, copy-on-write mapping: an in-place op on a
- * read-only mapping crashes libtorch).
+ * Tensor data is memory-mapped read-only per tensor (model folders are often read-only, and a
+ * private mapping needs a writable channel). An in-place op on a tensor wrapping such a mapping
+ * crashes libtorch, so the engine never modifies weights in place.
  */
 public final class SafetensorsFile implements AutoCloseable {
     /** Real headers are well below this (a few MB for thousands of tensors). */
@@ -221,7 +222,7 @@ public final class SafetensorsFile implements AutoCloseable {
         return t;
     }
 
-    /** The tensor's raw little-endian bytes, memory-mapped (copy-on-write); at most 2 GiB per tensor. */
+    /** The tensor's raw little-endian bytes, memory-mapped read-only; at most 2 GiB per tensor. */
     public ByteBuffer map(String name) {
         TensorInfo t = info(name);
         if (t.byteLength() > Integer.MAX_VALUE) {
@@ -231,7 +232,7 @@ public final class SafetensorsFile implements AutoCloseable {
             if (t.byteLength() == 0) {
                 return ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
             }
-            return channel.map(FileChannel.MapMode.PRIVATE, t.begin(), t.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
+            return channel.map(FileChannel.MapMode.READ_ONLY, t.begin(), t.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
             throw new SafetensorsException(path, name, "cannot map: " + e.getMessage(), e);
         }
