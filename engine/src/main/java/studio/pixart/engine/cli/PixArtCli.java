@@ -1,5 +1,49 @@
 package studio.pixart.engine.cli;
 
-public class PixArtCli {
-    public static void main(String[] args) { System.out.println("pixart"); }
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import studio.pixart.engine.pipeline.GenerationMetadata;
+
+/** The {@code pixart} command line: inspect models, tokenize, encode, generate, benchmark. */
+@Command(name = "pixart", mixinStandardHelpOptions = true,
+        versionProvider = PixArtCli.Version.class,
+        description = "PixArt Studio engine: local text-to-image with PixArt-Σ / PixArt-α.",
+        subcommands = {InspectCommand.class, TokenizeCommand.class})
+public final class PixArtCli {
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs a command line; returns the exit code (0 = success). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new PixArtCli());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            cmd.getErr().println("error: " + describe(ex));
+            if (System.getenv("PIXART_DEBUG") != null) {
+                ex.printStackTrace(cmd.getErr());
+            }
+            cmd.getErr().flush();
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    static String describe(Throwable ex) {
+        String m = ex.getMessage();
+        if (ex instanceof OutOfMemoryError) {
+            return "out of memory — try a smaller size, fewer images, or --dtype float16 on a GPU";
+        }
+        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"pixart-studio " + GenerationMetadata.ENGINE_VERSION
+                    + " (DJL 0.33.0, PyTorch 2.5.1)"};
+        }
+    }
 }

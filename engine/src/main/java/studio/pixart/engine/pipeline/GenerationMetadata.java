@@ -1,0 +1,79 @@
+package studio.pixart.engine.pipeline;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import studio.pixart.engine.model.PipelineFolder;
+
+/**
+ * The settings that produced an image, embedded into exported files: a JSON object with every
+ * setting and a one-paragraph {@code parameters} text in the form other image tools read.
+ */
+public final class GenerationMetadata {
+    public static final String ENGINE_VERSION = version();
+
+    private GenerationMetadata() {}
+
+    private static String version() {
+        String v = GenerationMetadata.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    public static Map<String, Object> describe(GenerationRequest req, PipelineFolder folder, int promptIndex,
+                                               int imageIndex, int width, int height, int genW, int genH,
+                                               int maxLength, int steps, int tokens, boolean truncated) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("prompt", req.prompts().get(promptIndex));
+        m.put("negative_prompt", req.negativeFor(promptIndex));
+        m.put("seed", req.seed());
+        m.put("image_index", imageIndex);
+        m.put("num_images", req.numImages());
+        m.put("steps", steps);
+        m.put("guidance", req.guidance());
+        m.put("sampler", req.sampler());
+        m.put("width", width);
+        m.put("height", height);
+        m.put("generated_width", genW);
+        m.put("generated_height", genH);
+        m.put("binning", req.binning());
+        m.put("max_sequence_length", maxLength);
+        m.put("prompt_tokens", tokens);
+        m.put("prompt_truncated", truncated);
+        m.put("model", req.model());
+        m.put("model_variant", folder.variant().label);
+        m.put("device", req.device());
+        m.put("dtype", req.dtype());
+        m.put("kv_compression", req.kvCompression().name().toLowerCase());
+        m.put("engine", "pixart-studio " + ENGINE_VERSION);
+        return m;
+    }
+
+    /** "prompt\nNegative prompt: …\nSteps: 20, Sampler: …, CFG scale: 4.5, Seed: 1, Size: WxH, Model: …". */
+    public static String parametersText(Map<String, Object> m) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(m.get("prompt"));
+        Object neg = m.get("negative_prompt");
+        if (neg != null && !neg.toString().isEmpty()) {
+            sb.append("\nNegative prompt: ").append(neg);
+        }
+        sb.append("\nSteps: ").append(m.get("steps"))
+                .append(", Sampler: ").append(samplerLabel(String.valueOf(m.get("sampler"))))
+                .append(", CFG scale: ").append(m.get("guidance"))
+                .append(", Seed: ").append(m.get("seed"))
+                .append(", Size: ").append(m.get("width")).append("x").append(m.get("height"))
+                .append(", Model: ").append(m.get("model"))
+                .append(", Max sequence length: ").append(m.get("max_sequence_length"))
+                .append(", Version: ").append(m.get("engine"));
+        return sb.toString();
+    }
+
+    public static String samplerLabel(String s) {
+        return switch (s) {
+            case "dpm" -> "DPM++ 2M";
+            case "ddim" -> "DDIM";
+            case "euler" -> "Euler";
+            case "lcm" -> "LCM";
+            case "sa" -> "SA-Solver";
+            default -> s;
+        };
+    }
+}
