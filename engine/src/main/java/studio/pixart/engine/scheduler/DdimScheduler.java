@@ -22,7 +22,7 @@ public final class DdimScheduler implements Scheduler {
     private final String spacing;
     private final int stepsOffset;
 
-    private long[] timesteps;
+    private long[] timesteps = new long[0]; // empty until setTimesteps
     private int numInferenceSteps;
     private final StepOrder order = new StepOrder(CLASS_NAME);
 
@@ -69,8 +69,10 @@ public final class DdimScheduler implements Scheduler {
                 }
             }
         }
+        // trailing spacing can end in −1 (numpy's arange yields one extra value ≈ 0 for some n);
+        // diffusers then indexes alphas_cumprod[−1], i.e. the last entry, and so do we
         for (long t : ts) {
-            if (t < 0 || t >= train) {
+            if (t < -train || t >= train) {
                 throw new IllegalArgumentException(CLASS_NAME + ": timestep " + t + " (steps_offset "
                         + stepsOffset + ", " + n + " steps) falls outside the " + train + " training timesteps");
             }
@@ -127,7 +129,7 @@ public final class DdimScheduler implements Scheduler {
         order.check(i, timesteps.length, m, sample);
         int t = (int) timesteps[i];
         int prevT = t - schedule.numTrainTimesteps / numInferenceSteps;
-        float alphaProdT = schedule.alphasCumprod[t];
+        float alphaProdT = schedule.alphasCumprod[t >= 0 ? t : schedule.numTrainTimesteps + t];
         float alphaProdPrev = prevT >= 0 ? schedule.alphasCumprod[prevT] : finalAlphaCumprod;
         float betaProdT = 1f - alphaProdT;
         float sqrtA = Numerics.sqrt(alphaProdT);

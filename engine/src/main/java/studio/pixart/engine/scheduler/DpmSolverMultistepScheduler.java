@@ -35,7 +35,7 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
     private final Double sigmaMinOverride;
     private final Double sigmaMaxOverride;
 
-    private long[] timesteps;
+    private long[] timesteps = new long[0]; // empty until setTimesteps
     private float[] sigmas;
     private final StepOrder order = new StepOrder(CLASS_NAME);
     // solver history: x0 predictions of the last solverOrder steps, newest last

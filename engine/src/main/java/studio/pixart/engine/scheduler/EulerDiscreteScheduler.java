@@ -26,7 +26,7 @@ public final class EulerDiscreteScheduler implements Scheduler {
     private final int stepsOffset;
     private final boolean finalSigmaZero;
 
-    private float[] timesteps;
+    private float[] timesteps = new float[0]; // empty until setTimesteps
     private float[] sigmas;
     private final StepOrder order = new StepOrder(CLASS_NAME);
 

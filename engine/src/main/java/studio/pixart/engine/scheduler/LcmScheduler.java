@@ -22,7 +22,7 @@ public final class LcmScheduler implements Scheduler {
     private final String predictionType;
     private final double timestepScaling;
 
-    private long[] timesteps;
+    private long[] timesteps = new long[0]; // empty until setTimesteps
     private int numInferenceSteps;
     private final StepOrder order = new StepOrder(CLASS_NAME);
 

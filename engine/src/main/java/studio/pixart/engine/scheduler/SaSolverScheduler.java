@@ -32,7 +32,7 @@ public final class SaSolverScheduler implements Scheduler {
     private final String spacing;
     private final int stepsOffset;
 
-    private long[] timesteps;
+    private long[] timesteps = new long[0]; // empty until setTimesteps
     private float[] sigmas;
     private final StepOrder order = new StepOrder(CLASS_NAME);
     // history (newest last) of converted model outputs and their timesteps
@@ -237,7 +237,7 @@ public final class SaSolverScheduler implements Scheduler {
         thisCorrectorOrder = Math.min(c, lowerOrderNums + 2);
         lastSample = sample;
         lastNoise = z;
-        float[] prev = predict(converted, i, sample, z, thisPredictorOrder, tau(timestepList[history - 1]));
+        float[] prev = predict(i, sample, z, thisPredictorOrder, tau(timestepList[history - 1]));
         if (lowerOrderNums < history) {
             lowerOrderNums++;
         }
@@ -289,7 +289,7 @@ public final class SaSolverScheduler implements Scheduler {
     }
 
     /** Stochastic Adams–Bashforth predictor from step i to i+1. */
-    private float[] predict(float[] current, int i, float[] x, float[] z, int ord, int tau) {
+    private float[] predict(int i, float[] x, float[] z, int ord, int tau) {
         float alphaT = alpha(sigmas[i + 1]);
         float sigmaT = sigmas[i + 1] * alphaT;
         float alphaS0 = alpha(sigmas[i]);
