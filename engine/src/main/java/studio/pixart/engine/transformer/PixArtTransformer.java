@@ -44,7 +44,8 @@ import studio.pixart.engine.nd.Torch;
  * sized from {@link TransformerOptions#attentionBudgetBytes()}, so a 2K image (16 384 tokens) never
  * materialises a full score matrix. Ops always start from activations, never from weights (a
  * result belongs to the manager of the op's first input); the weights' manager is capped after
- * loading so a violation fails at once instead of leaking.
+ * loading so a violation fails at once instead of leaking. The feed-forward is chunked over
+ * tokens with the same budget (its 4·D-wide hidden states are the largest activations).
  */
 public final class PixArtTransformer implements AutoCloseable {
     /** Width of the timestep / size sinusoid (diffusers Timesteps(256, flip_sin_to_cos=True, shift=0)). */
@@ -470,7 +471,7 @@ public final class PixArtTransformer implements AutoCloseable {
 
             // feed-forward (tanh-GELU) on modulated, normalised tokens, gated
             NDArray xf = layerNorm(x).mul(scaleMlp.add(1)).add(shiftMlp);
-            x = x.add(blk.ffOut().apply(geluTanh(blk.ffIn().apply(xf))).mul(gateMlp));
+            x = x.add(feedForward(blk, xf).mul(gateMlp));
 
             x.attach(parent);
             return x;
@@ -532,6 +533,29 @@ public final class PixArtTransformer implements AutoCloseable {
             }
         }
         return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 2);
+    }
+
+    /**
+     * Linear(D→4D) → tanh-GELU → Linear(4D→D), a block of tokens at a time (the feed-forward is per
+     * token, so chunks are exact): the 4D-wide hidden activations and GELU's temporaries of one
+     * chunk stay within the attention budget and are freed before the next chunk.
+     */
+    private NDArray feedForward(Block blk, NDArray x) {
+        NDManager scope = x.getManager();
+        Shape xs = x.getShape();
+        long n = xs.get(1);
+        long rowBytes = xs.get(0) * 4L * config.innerDim() * 4L;
+        long rows = Math.max(1, Math.min(n, options.attentionBudgetBytes() / rowBytes));
+        List<NDArray> parts = new ArrayList<>();
+        for (long start = 0; start < n; start += rows) {
+            try (NDManager chunk = scope.newSubManager()) {
+                NDArray xc = x.get(chunk, new NDIndex(":, {}:{}, :", start, Math.min(n, start + rows)));
+                NDArray part = blk.ffOut().apply(geluTanh(blk.ffIn().apply(xc)));
+                part.attach(scope);
+                parts.add(part);
+            }
+        }
+        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 1);
     }
 
     /**
