@@ -307,6 +307,11 @@ public final class PixArtTransformer implements AutoCloseable {
         return new KvConv(weight, bias, src.get(prefix + "norm.weight", d), src.get(prefix + "norm.bias", d), r);
     }
 
+    /** The weights' manager (capped), for tests that check nothing can be added to it. */
+    NDManager weightManager() {
+        return weights;
+    }
+
     public TransformerConfig config() {
         return config;
     }

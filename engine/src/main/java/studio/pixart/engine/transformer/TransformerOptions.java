@@ -39,7 +39,9 @@ public record TransformerOptions(long attentionBudgetBytes, KvCompression kvComp
      * PixArt-Σ's KV token compression: in the chosen layers the self-attention keys and values are
      * average-pooled over {@code ratio × ratio} token neighbourhoods of the latent grid, so each query
      * attends to N/ratio² tokens. Average pooling is what the paper's depthwise conv is initialised
-     * to (weights 1/ratio²); a checkpoint that carries trained compression weights uses those instead.
+     * to (weights 1/ratio²). A layer whose checkpoint carries trained compression weights
+     * ({@code attn1.kv_compression.weight}, {@code attn1.norm.*}) always uses those, whatever these
+     * options say: the model was trained with them.
      *
      * @param enabled off by default
      * @param ratio pooling window and stride per axis (1 = keep every token, the identity)

@@ -207,6 +207,27 @@ class TransformerLoadTest {
     }
 
     @Test
+    void weightsManagerIsCappedAfterLoading() {
+        try (PixArtTransformer t = load(TINY)) {
+            // an op that started from a weight would put its result here: it must fail, not leak
+            assertThrows(IllegalStateException.class, () -> t.weightManager().zeros(new Shape(1)));
+        }
+    }
+
+    @Test
+    void float16ComputeMatchesLoosely() {
+        try (Golden g = Golden.load("transformer/transformer_sigma_8x8");
+             NDManager m = Torch.newManager();
+             PixArtTransformer t = PixArtTransformer.load(TINY, Device.cpu(), DataType.FLOAT16, TransformerOptions.defaults())) {
+            NDArray out = t.forward(TransformerGoldenTest.input(g, m, "hidden_states"), TransformerGoldenTest.input(g, m, "timestep"),
+                    TransformerGoldenTest.input(g, m, "encoder_hidden_states"), TransformerGoldenTest.input(g, m, "encoder_attention_mask"),
+                    null, null);
+            assertEquals(DataType.FLOAT32, out.getDataType());
+            Golden.assertCloseModule("float16 compute", g.floats("sample"), out.toFloatArray(), 2e-2);
+        }
+    }
+
+    @Test
     void trainedCompressionWeightsAreUsed() throws Exception {
         float[] quarter = new float[16 * 4];
         Arrays.fill(quarter, 0.25f);
