@@ -1,0 +1,148 @@
+package studio.pixart.engine.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+import studio.pixart.engine.image.ImageExport;
+import studio.pixart.engine.io.Json;
+import studio.pixart.engine.job.EngineService;
+import studio.pixart.engine.job.JobEvent;
+import studio.pixart.engine.job.JobHandle;
+import studio.pixart.engine.pipeline.GenerationMetadata;
+import studio.pixart.engine.pipeline.GenerationRequest;
+
+@Command(name = "generate", description = "Generate images from text, as diffusers' PixArt pipelines do for the same settings and seed.")
+final class GenerateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    GenerationOptions gen;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "output image (.png, .jpg or .tif); several images become FILE-0, FILE-1, …")
+    Path out;
+
+    @Option(names = "--preview-dir", paramLabel = "DIR", description = "write each preview as it arrives (step-007-fast.png, step-007-vae.png)")
+    Path previewDir;
+
+    @Option(names = "--preview", paramLabel = "KIND", description = "fast, vae or both (default: both when --preview-dir is given)")
+    String preview;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        GenerationRequest.PreviewMode pm = GenerationRequest.PreviewMode.NONE;
+        if (previewDir != null) {
+            pm = preview == null ? GenerationRequest.PreviewMode.BOTH : GenerationRequest.PreviewMode.valueOf(preview.toUpperCase());
+            Files.createDirectories(previewDir);
+        } else if (preview != null) {
+            throw new IllegalArgumentException("--preview needs --preview-dir");
+        }
+        ImageExport.formatOf(out);
+        GenerationRequest req = gen.toRequest().withPreview(pm);
+        try (EngineService engine = new EngineService()) {
+            AtomicReference<JobHandle> handle = new AtomicReference<>();
+            Thread hook = new Thread(() -> {
+                JobHandle h = handle.get();
+                if (h != null && h.state() != JobHandle.State.FINISHED) {
+                    err.println("\ncancelling…");
+                    err.flush();
+                    h.cancel();
+                    try {
+                        h.done().get();
+                    } catch (InterruptedException | ExecutionException ignored) {
+                        // exiting anyway
+                    }
+                }
+            }, "pixart-ctrl-c");
+            Runtime.getRuntime().addShutdownHook(hook);
+            handle.set(engine.submit(req, e -> report(e, err)));
+            JobEvent end = handle.get().done().get();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C in progress: the hook reports
+            }
+            if (end instanceof JobEvent.Failed f) {
+                err.println("error: " + f.message());
+                err.println("advice: " + f.advice());
+                return 1;
+            }
+            if (end instanceof JobEvent.Cancelled c) {
+                err.println("cancelled at step " + c.atStep() + "; nothing written");
+                return 130;
+            }
+            JobEvent.Finished fin = (JobEvent.Finished) end;
+            List<Path> written = new ArrayList<>();
+            for (int i = 0; i < fin.images().size(); i++) {
+                Path target = fin.images().size() == 1 ? out : numbered(out, i);
+                Map<String, Object> meta = fin.metadata().get(i);
+                ImageExport.write(fin.images().get(i), target, GenerationMetadata.parametersText(meta), Json.write(meta),
+                        ImageExport.Options.defaults());
+                written.add(target);
+            }
+            err.printf("done in %.1f s (%s)%n", fin.timings().get("total").toMillis() / 1000.0, timingText(fin));
+            written.forEach(p -> spec.commandLine().getOut().println(p));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    static Path numbered(Path out, int i) {
+        String name = out.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return out.resolveSibling(name.substring(0, dot) + "-" + i + name.substring(dot));
+    }
+
+    static String timingText(JobEvent.Finished fin) {
+        StringBuilder sb = new StringBuilder();
+        fin.timings().forEach((k, v) -> {
+            if (!k.equals("total")) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ').append(String.format("%.2f s", v.toMillis() / 1000.0));
+            }
+        });
+        return sb.toString();
+    }
+
+    private void report(JobEvent e, PrintWriter err) {
+        if (e instanceof JobEvent.LoadingModel l) {
+            err.printf("loading %s (%.0f%%)%n", l.component(), l.progress() * 100);
+        } else if (e instanceof JobEvent.TextEncoded t) {
+            err.printf("prompt: %d / %d tokens%s%n", t.tokens(), t.limit(),
+                    t.truncated() ? " — TRUNCATED, the end of the prompt is ignored" : "");
+        } else if (e instanceof JobEvent.Step s) {
+            err.printf("step %d/%d  t=%.2f  elapsed %.1f s  eta %.1f s%n", s.step(), s.total(), s.timestep(),
+                    s.elapsed().toMillis() / 1000.0, s.eta().toMillis() / 1000.0);
+        } else if (e instanceof JobEvent.Decoding d) {
+            err.printf("decoding %d/%d%n", d.tile(), d.tiles());
+        } else if (e instanceof JobEvent.Preview p) {
+            writePreview(p, err);
+        }
+        err.flush();
+    }
+
+    private void writePreview(JobEvent.Preview p, PrintWriter err) {
+        if (previewDir == null) {
+            return;
+        }
+        Path f = previewDir.resolve(String.format("step-%03d-%s.png", p.step(), p.kind().name().toLowerCase()));
+        try {
+            ImageExport.write(p.image(), f, null, null, ImageExport.Options.defaults());
+        } catch (IOException ex) {
+            err.println("warning: cannot write preview " + f + ": " + ex.getMessage());
+        }
+    }
+
+}

@@ -1,0 +1,295 @@
+package studio.pixart.engine.job;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import studio.pixart.engine.io.ConfigException;
+import studio.pixart.engine.io.SafetensorsException;
+import studio.pixart.engine.model.ModelLocator;
+import studio.pixart.engine.model.PipelineFolder;
+import studio.pixart.engine.nd.Torch;
+import studio.pixart.engine.pipeline.EmbeddingCache;
+import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.pipeline.PipelineOptions;
+import studio.pixart.engine.pipeline.PixArtPipeline;
+import studio.pixart.engine.preview.PreviewRenderer;
+
+/**
+ * The engine's job runner: one worker thread owns the loaded pipeline and every tensor; jobs run
+ * in submission order; the pipeline stays loaded while jobs use the same model and options.
+ * Events go through one delivery thread: ordinary events in order, previews through a
+ * latest-wins slot per job, so a slow listener gets the newest preview and never a backlog, and
+ * the denoising loop never waits for it.
+ */
+public final class EngineService implements GenerationService {
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private final BlockingQueue<Job> queue = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Runnable> deliveries = new LinkedBlockingQueue<>();
+    private final Thread worker;
+    private final Thread delivery;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final EmbeddingCache embeddingCache;
+    private final ModelLocator locator;
+    private volatile Job current;
+    private PixArtPipeline loaded;
+    private String loadedKey;
+
+    public EngineService() {
+        this(new EmbeddingCache(EmbeddingCache.defaultDir()), new ModelLocator());
+    }
+
+    public EngineService(EmbeddingCache cache, ModelLocator locator) {
+        this.embeddingCache = cache;
+        this.locator = locator;
+        worker = new Thread(this::workLoop, "pixart-engine-worker");
+        worker.setDaemon(true);
+        delivery = new Thread(this::deliveryLoop, "pixart-engine-events");
+        delivery.setDaemon(true);
+        worker.start();
+        delivery.start();
+    }
+
+    private final class Job implements JobHandle {
+        final long id = IDS.incrementAndGet();
+        final GenerationRequest request;
+        final Consumer<JobEvent> listener;
+        final CompletableFuture<JobEvent> done = new CompletableFuture<>();
+        final AtomicBoolean cancelRequested = new AtomicBoolean();
+        final AtomicReference<JobEvent.Preview> previewSlot = new AtomicReference<>();
+        volatile State state = State.QUEUED;
+
+        Job(GenerationRequest request, Consumer<JobEvent> listener) {
+            this.request = request;
+            this.listener = listener;
+        }
+
+        @Override
+        public long id() {
+            return id;
+        }
+
+        @Override
+        public State state() {
+            return state;
+        }
+
+        @Override
+        public void cancel() {
+            cancelRequested.set(true);
+            if (queue.remove(this)) {
+                finish(new JobEvent.Cancelled(id, 0), State.CANCELLED);
+            }
+        }
+
+        @Override
+        public CompletableFuture<JobEvent> done() {
+            return done;
+        }
+
+        void emit(JobEvent e) {
+            deliveries.add(() -> deliver(e));
+        }
+
+        void emitPreview(JobEvent.Preview p) {
+            if (previewSlot.getAndSet(p) == null) {
+                deliveries.add(() -> {
+                    JobEvent.Preview latest = previewSlot.getAndSet(null);
+                    if (latest != null) {
+                        deliver(latest);
+                    }
+                });
+            }
+        }
+
+        private void deliver(JobEvent e) {
+            try {
+                listener.accept(e);
+            } catch (RuntimeException ex) {
+                // A faulty listener must not stop the delivery of other jobs' events.
+            }
+        }
+
+        void finish(JobEvent terminal, State s) {
+            state = s;
+            emit(terminal);
+            deliveries.add(() -> done.complete(terminal));
+        }
+    }
+
+    @Override
+    public JobHandle submit(GenerationRequest request, Consumer<JobEvent> listener) {
+        if (closed.get()) {
+            throw new IllegalStateException("the engine is closed");
+        }
+        Job job = new Job(request, listener == null ? e -> { } : listener);
+        int position = queue.size() + (current != null ? 1 : 0);
+        job.emit(new JobEvent.Queued(job.id, position));
+        queue.add(job);
+        return job;
+    }
+
+    private void workLoop() {
+        Torch.prepareThread();
+        try {
+            while (!closed.get()) {
+                Job job = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (job == null) {
+                    continue;
+                }
+                current = job;
+                try {
+                    run(job);
+                } finally {
+                    current = null;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            unload();
+        }
+    }
+
+    private void unload() {
+        if (loaded != null) {
+            loaded.close();
+            loaded = null;
+            loadedKey = null;
+        }
+    }
+
+    private void run(Job job) {
+        if (job.cancelRequested.get()) {
+            job.finish(new JobEvent.Cancelled(job.id, 0), JobHandle.State.CANCELLED);
+            return;
+        }
+        job.state = JobHandle.State.RUNNING;
+        GenerationRequest req = job.request;
+        int[] lastStep = {0};
+        try {
+            PipelineOptions options = PipelineOptions.resolve(req.device(), req.dtype(), null, embeddingCache)
+                    .withTransformerOptions(PipelineOptions.transformerOptionsFor(req));
+            PipelineFolder folder = PipelineFolder.open(req.model(), null, locator);
+            String key = folder.root() + "|" + options.key();
+            if (!key.equals(loadedKey)) {
+                unload();
+                job.emit(new JobEvent.LoadingModel(job.id, "model", 0));
+                loaded = PixArtPipeline.load(folder, options,
+                        (component, progress) -> job.emit(new JobEvent.LoadingModel(job.id, component, progress)));
+                loadedKey = key;
+            }
+            PixArtPipeline pipe = loaded;
+            PreviewRenderer previews = new PreviewRenderer(pipe, req.preview());
+            long start = System.nanoTime();
+            PixArtPipeline.Result result = pipe.generate(req, new PixArtPipeline.Listener() {
+                @Override
+                public void onTextEncoded(int tokens, int limit, boolean truncated) {
+                    job.emit(new JobEvent.TextEncoded(job.id, tokens, limit, truncated, false));
+                }
+
+                @Override
+                public void onStep(PixArtPipeline.StepState s) {
+                    lastStep[0] = s.index() + 1;
+                    long now = System.nanoTime();
+                    Duration elapsed = Duration.ofNanos(now - start);
+                    Duration eta = Duration.ofNanos((now - start) / (s.index() + 1) * (s.total() - s.index() - 1));
+                    job.emit(new JobEvent.Step(job.id, s.index() + 1, s.total(), s.timestep(), elapsed, eta));
+                    previews.render(s, job.cancelRequested::get, p -> job.emitPreview(
+                            new JobEvent.Preview(job.id, s.index() + 1, s.total(), p.kind(), p.imageIndex(), p.image())));
+                }
+
+                @Override
+                public void onDecoding(int done, int total) {
+                    job.emit(new JobEvent.Decoding(job.id, done, total));
+                }
+            }, job.cancelRequested::get);
+            Map<String, Duration> timings = new LinkedHashMap<>();
+            result.timingsMillis().forEach((k, v) -> timings.put(k, Duration.ofMillis(v)));
+            timings.put("previews", Duration.ofMillis(previews.totalMillis()));
+            job.finish(new JobEvent.Finished(job.id, result.images(), result.metadata(), timings), JobHandle.State.FINISHED);
+        } catch (CancellationException e) {
+            job.finish(new JobEvent.Cancelled(job.id, lastStep[0]), JobHandle.State.CANCELLED);
+        } catch (OutOfMemoryError e) {
+            unload();
+            job.finish(new JobEvent.Failed(job.id, "out of memory", adviceForMemory()), JobHandle.State.FAILED);
+        } catch (RuntimeException e) {
+            String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if (msg.toLowerCase().contains("out of memory")) {
+                unload();
+                job.finish(new JobEvent.Failed(job.id, msg, adviceForMemory()), JobHandle.State.FAILED);
+            } else {
+                job.finish(new JobEvent.Failed(job.id, msg, adviceFor(e)), JobHandle.State.FAILED);
+            }
+        }
+    }
+
+    static String adviceForMemory() {
+        return "Try a smaller size or fewer images, close other programs, or on a GPU use float16.";
+    }
+
+    static String adviceFor(RuntimeException e) {
+        if (e instanceof SafetensorsException) {
+            return "A weight file is damaged or incomplete: download the model again.";
+        }
+        if (e instanceof ConfigException) {
+            return "Check the model folder or id (see the README, 'Getting a model').";
+        }
+        if (e instanceof IllegalArgumentException) {
+            return "Change the setting named in the message and try again.";
+        }
+        return "This looks like a bug; the message above says where it happened.";
+    }
+
+    private void deliveryLoop() {
+        try {
+            while (worker.isAlive() || !deliveries.isEmpty()) {
+                Runnable r = deliveries.poll(200, TimeUnit.MILLISECONDS);
+                if (r != null) {
+                    r.run();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Jobs waiting (not counting the running one). */
+    public int queued() {
+        return queue.size();
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List<Job> pending = new ArrayList<>();
+        queue.drainTo(pending);
+        for (Job j : pending) {
+            j.cancelRequested.set(true);
+            j.finish(new JobEvent.Cancelled(j.id, 0), JobHandle.State.CANCELLED);
+        }
+        Job running = current;
+        if (running != null) {
+            running.cancelRequested.set(true);
+        }
+        try {
+            worker.join(60_000);
+            delivery.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package studio.pixart.engine.preview;
+
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import studio.pixart.engine.image.RgbImage;
+import studio.pixart.engine.job.JobEvent;
+import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.pipeline.PixArtPipeline;
+
+/**
+ * Turns each step's x0 estimate into previews: the fast latent→RGB projection every step, and a
+ * real VAE decode of the x0 latents, down-sampled so the preview's long side is at most
+ * {@link #VAE_PREVIEW_MAX_SIDE} px, whenever the time spent on VAE previews stays within
+ * {@link #VAE_BUDGET} of the loop's time so far (the first step always gets one, so the person
+ * sees a real picture early). Runs on the engine worker between steps.
+ */
+public final class PreviewRenderer {
+    public static final int VAE_PREVIEW_MAX_SIDE = 512;
+    public static final double VAE_BUDGET = 0.20;
+
+    public record Rendered(JobEvent.PreviewKind kind, int imageIndex, RgbImage image) {}
+
+    private final PixArtPipeline pipeline;
+    private final GenerationRequest.PreviewMode mode;
+    private final LatentPreview fast;
+    private final long loopStart = System.nanoTime();
+    private long vaeNanos;
+    private long fastNanos;
+
+    public PreviewRenderer(PixArtPipeline pipeline, GenerationRequest.PreviewMode mode) {
+        this.pipeline = pipeline;
+        this.mode = mode;
+        this.fast = LatentPreview.forScalingFactor((float) pipeline.vae().config().scalingFactor());
+    }
+
+    public void render(PixArtPipeline.StepState s, BooleanSupplier cancelled, Consumer<Rendered> out) {
+        if (mode == GenerationRequest.PreviewMode.NONE || s.predOriginal() == null) {
+            return;
+        }
+        int c = s.latentShape()[1];
+        int h = s.latentShape()[2];
+        int w = s.latentShape()[3];
+        boolean last = s.index() == s.total() - 1;
+        if (mode == GenerationRequest.PreviewMode.FAST || mode == GenerationRequest.PreviewMode.BOTH) {
+            long t = System.nanoTime();
+            out.accept(new Rendered(JobEvent.PreviewKind.FAST, 0, fast.project(s.predOriginal(), c, h, w, 0)));
+            fastNanos += System.nanoTime() - t;
+        }
+        if (mode == GenerationRequest.PreviewMode.VAE || mode == GenerationRequest.PreviewMode.BOTH) {
+            long elapsed = System.nanoTime() - loopStart;
+            boolean within = s.index() == 0 || vaeNanos <= VAE_BUDGET * (elapsed - vaeNanos);
+            if ((within || last) && !cancelled.getAsBoolean()) {
+                long t = System.nanoTime();
+                out.accept(new Rendered(JobEvent.PreviewKind.VAE, 0, vaePreview(s.predOriginal(), c, h, w)));
+                vaeNanos += System.nanoTime() - t;
+            }
+        }
+    }
+
+    /** Decodes image 0's x0 latents, average-pooled by an integer factor so the output fits the preview size. */
+    RgbImage vaePreview(float[] x0, int c, int h, int w) {
+        int scale = pipeline.folder().vaeScaleFactor();
+        int factor = 1;
+        while (Math.max(h, w) * scale / factor > VAE_PREVIEW_MAX_SIDE && Math.min(h, w) / (factor * 2) >= 1) {
+            factor *= 2;
+        }
+        int ph = h / factor;
+        int pw = w / factor;
+        float sf = (float) pipeline.vae().config().scalingFactor();
+        float shift = (float) pipeline.vae().config().shiftFactor();
+        float[] z = new float[c * ph * pw];
+        float norm = 1f / (factor * factor);
+        for (int ch = 0; ch < c; ch++) {
+            for (int y = 0; y < ph; y++) {
+                for (int x = 0; x < pw; x++) {
+                    float sum = 0;
+                    for (int dy = 0; dy < factor; dy++) {
+                        for (int dx = 0; dx < factor; dx++) {
+                            sum += x0[ch * h * w + (y * factor + dy) * w + x * factor + dx];
+                        }
+                    }
+                    z[ch * ph * pw + y * pw + x] = sum * norm / sf + shift;
+                }
+            }
+        }
+        float[] decoded = pipeline.decodeLatents(z, c, ph, pw);
+        return PixArtPipeline.toImage(decoded, ph * scale, pw * scale);
+    }
+
+    public long totalMillis() {
+        return (vaeNanos + fastNanos) / 1_000_000;
+    }
+
+    public long vaeMillis() {
+        return vaeNanos / 1_000_000;
+    }
+
+    public long fastMillis() {
+        return fastNanos / 1_000_000;
+    }
+}
