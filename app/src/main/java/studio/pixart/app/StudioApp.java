@@ -37,13 +37,15 @@ public class StudioApp extends Application {
         }
         vm = new StudioViewModel(ctx, Platform::runLater);
         window = new MainWindow(vm);
-        Scene scene = new Scene(window.root(), 1380, 860);
+        // never larger than the screen (small laptops; headless frame buffers)
+        var screen = javafx.stage.Screen.getPrimary().getVisualBounds();
+        Scene scene = new Scene(window.root(), Math.min(1380, screen.getWidth()), Math.min(860, screen.getHeight()));
         scene.getStylesheets().add(getClass().getResource(MainWindow.CSS).toExternalForm());
         stage.setScene(scene);
         stage.setTitle("PixArt Studio");
         stage.getIcons().addAll(AppIcon.image(32), AppIcon.image(128));
-        stage.setMinWidth(1000);
-        stage.setMinHeight(640);
+        stage.setMinWidth(Math.min(1000, screen.getWidth()));
+        stage.setMinHeight(Math.min(640, screen.getHeight()));
         stage.show();
         window.focusPrompt();
         vm.start(selfTest);

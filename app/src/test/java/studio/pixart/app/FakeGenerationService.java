@@ -31,11 +31,21 @@ public final class FakeGenerationService implements GenerationService {
     });
     private final AtomicLong ids = new AtomicLong();
     private final long stepMillis;
-    public volatile String failWith;
+    /** When set, jobs fail with this message (shared across restarts of the app in a test). */
+    private final java.util.concurrent.atomic.AtomicReference<String> failWith;
     public final List<GenerationRequest> requests = new ArrayList<>();
 
     public FakeGenerationService(long stepMillis) {
+        this(stepMillis, new java.util.concurrent.atomic.AtomicReference<>());
+    }
+
+    public FakeGenerationService(long stepMillis, java.util.concurrent.atomic.AtomicReference<String> failWith) {
         this.stepMillis = stepMillis;
+        this.failWith = failWith;
+    }
+
+    public void failWith(String message) {
+        failWith.set(message);
     }
 
     @Override
@@ -76,8 +86,8 @@ public final class FakeGenerationService implements GenerationService {
     private JobEvent run(long id, GenerationRequest r, Consumer<JobEvent> listener, AtomicBoolean cancel) {
         long t0 = System.nanoTime();
         listener.accept(new JobEvent.LoadingModel(id, "transformer", 1.0));
-        if (failWith != null) {
-            return new JobEvent.Failed(id, failWith, "Try a smaller size or fewer images.");
+        if (failWith.get() != null) {
+            return new JobEvent.Failed(id, failWith.get(), "Try a smaller size or fewer images.");
         }
         listener.accept(new JobEvent.TextEncoded(id, 9, 300, false, false));
         int w = Math.max(8, r.width());

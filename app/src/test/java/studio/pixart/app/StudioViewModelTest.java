@@ -142,7 +142,7 @@ class StudioViewModelTest {
         await(() -> vm.historyItems.size() == 1);
         assertEquals(HistoryEntry.Status.CANCELLED, vm.historyItems.get(0).status());
 
-        engine.failWith = "not enough memory for 4096x4096 on cpu";
+        engine.failWith("not enough memory for 4096x4096 on cpu");
         vm.steps.set(3);
         vm.generate();
         await(() -> !vm.running.get());

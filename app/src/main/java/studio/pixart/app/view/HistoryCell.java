@@ -25,6 +25,7 @@ final class HistoryCell extends ListCell<HistoryEntry> {
 
     HistoryCell() {
         getStyleClass().add("history-cell");
+        setPrefWidth(0); // take the list's width; long prompts wrap/ellipsize instead of scrolling sideways
         thumb.setFitWidth(56);
         thumb.setFitHeight(56);
         thumb.setPreserveRatio(true);
@@ -35,8 +36,11 @@ final class HistoryCell extends ListCell<HistoryEntry> {
         prompt.getStyleClass().add("history-prompt");
         prompt.setWrapText(true);
         prompt.setMaxHeight(36);
+        prompt.setMaxWidth(Double.MAX_VALUE);
+        meta.setMinWidth(0);
         meta.getStyleClass().add("history-meta");
         badge.getStyleClass().add("history-badge");
+        badge.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
         HBox metaRow = new HBox(6, badge, meta);
         metaRow.setAlignment(Pos.CENTER_LEFT);
         VBox text = new VBox(3, prompt, metaRow);

@@ -331,7 +331,6 @@ public final class MainWindow {
         ComboBox<String> dtype = new ComboBox<>();
         dtype.getItems().setAll("auto", "float32", "float16");
         dtype.valueProperty().bindBidirectional(vm.dtype);
-        HBox deviceRow = new HBox(6, device, dtype);
 
         ComboBox<PreviewMode> preview = new ComboBox<>();
         preview.setId("previewBox");
@@ -352,10 +351,14 @@ public final class MainWindow {
             }
         });
 
+        javafx.scene.layout.ColumnConstraints labels = new javafx.scene.layout.ColumnConstraints();
+        labels.setMinWidth(Region.USE_PREF_SIZE);
+        g.getColumnConstraints().add(labels);
+        random.setMinWidth(Region.USE_PREF_SIZE);
         int r = 0;
         for (Node[] row : new Node[][] {
                 {fieldLabel("Steps"), steps}, {fieldLabel("Guidance"), cfg}, {fieldLabel("Sampler"), sampler},
-                {fieldLabel("Seed"), seedRow}, {fieldLabel("Images"), count}, {fieldLabel("Device"), deviceRow},
+                {fieldLabel("Seed"), seedRow}, {fieldLabel("Images"), count}, {fieldLabel("Device"), device}, {fieldLabel("Precision"), dtype},
                 {fieldLabel("Preview"), preview}}) {
             g.addRow(r++, row);
             if (row[1] instanceof Region reg) {
@@ -384,7 +387,7 @@ public final class MainWindow {
         text.setMaxWidth(440);
         text.textProperty().bind(Bindings.createStringBinding(() -> vm.model.get() == null
                 ? "No model loaded yet. Open a PixArt pipeline folder (Model \u2192 Open model folder\u2026, Ctrl+O) or pick "
-                        + "one from your Hugging Face cache. The README section \u201cGetting a model\u201d shows how to download one.\n\n"
+                        + "one from your Hugging Face cache (the model field, top right). The README section \u201cGetting a model\u201d shows how to download one.\n\n"
                         + "You can already write prompts, browse the history and restore settings from images."
                 : "Describe an image on the left and press Ctrl+Enter.", vm.model));
         empty.getChildren().addAll(AppIcon.canvas(96), title, text);
@@ -501,6 +504,7 @@ public final class MainWindow {
         modelDetails.setId("modelDetails");
         modelDetails.getStyleClass().add("model-details");
         modelDetails.setWrapText(true);
+        modelDetails.setMinHeight(Region.USE_PREF_SIZE);
         Label modelMessage = new Label();
         modelMessage.setId("modelMessage");
         modelMessage.getStyleClass().add("model-message");
@@ -516,8 +520,8 @@ public final class MainWindow {
             }
             modelName.setText(m.label());
             StringBuilder sb = new StringBuilder();
-            sb.append("Variant ").append(m.variant()).append(" \u00b7 native ").append(m.nativeSize()).append(" px")
-                    .append(" \u00b7 ").append(m.maxSequenceLength()).append(" tokens\n");
+            sb.append(m.variant()).append(" \u00b7 ").append(m.nativeSize()).append(" px \u00b7 ")
+                    .append(m.maxSequenceLength()).append(" tokens\n");
             m.components().forEach((k, v) -> sb.append(String.format(Locale.ROOT, "%-13s %s%n", k, v)));
             modelDetails.setText(sb.toString().strip());
         };
@@ -559,7 +563,8 @@ public final class MainWindow {
         HBox actions = new HBox(6, restore, spacer(), delete);
         Label count = new Label();
         count.getStyleClass().add("hint");
-        count.textProperty().bind(Bindings.size(vm.historyItems).asString("%d images"));
+        count.textProperty().bind(Bindings.createStringBinding(
+                () -> vm.historyItems.size() == 1 ? "1 image" : vm.historyItems.size() + " images", vm.historyItems));
         HBox historyHeader = new HBox(sectionTitle("History"), spacer(), count);
         historyHeader.setAlignment(Pos.BASELINE_LEFT);
         VBox historyBox = new VBox(8, historyHeader, historySearch, list, actions);

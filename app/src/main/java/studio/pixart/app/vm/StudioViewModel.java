@@ -250,22 +250,22 @@ public final class StudioViewModel implements AutoCloseable {
             try {
                 ModelInfo info = ctx.modelOpener().apply(s);
                 ui.execute(() -> {
-                    modelLoading.set(false);
                     model.set(info);
                     if (info.usable()) {
-                        modelMessage.set(info.label() + " \u00b7 " + info.root());
+                        modelMessage.set(info.root().toString());
                         appSettings = appSettings.withLastModel(s);
                         saveAppSettings();
                     } else {
                         modelMessage.set("This model cannot be used yet:\n\u2022 " + String.join("\n\u2022 ", info.problems()));
                     }
+                    modelLoading.set(false);
                 });
             } catch (RuntimeException e) {
                 ui.execute(() -> {
-                    modelLoading.set(false);
                     model.set(null);
                     modelMessage.set("Cannot open " + s + ": " + e.getMessage() + "\n" + NO_MODEL_ADVICE);
                     error.set(new ErrorInfo("Model not opened", String.valueOf(e.getMessage()), NO_MODEL_ADVICE));
+                    modelLoading.set(false);
                 });
             }
         });
