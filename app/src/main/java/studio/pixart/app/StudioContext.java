@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import studio.pixart.app.model.ModelInfo;
 import studio.pixart.app.model.RoundingSizePlanner;
 import studio.pixart.app.model.SizePlanner;
+import studio.pixart.app.model.T5TokenCounter;
 import studio.pixart.app.model.TokenCounter;
 import studio.pixart.app.model.WordTokenCounter;
 import studio.pixart.engine.job.GenerationService;
@@ -43,8 +44,19 @@ public record StudioContext(Path dataDir, Supplier<GenerationService> services,
         return new StudioContext(dataDir, s, tokenCounters, sizePlanner, modelOpener);
     }
 
-    /** Until the engine's T5 tokenizer is wired in: the word estimate against the model's limit. */
+    /** The model's T5 tokenizer; the word estimate when no model (or no readable tokenizer) is there. */
     public static TokenCounter defaultTokenCounter(ModelInfo model) {
+        if (model != null && model.tokenizerDir() != null) {
+            try {
+                return T5TokenCounter.load(model.tokenizerDir(), model.maxSequenceLength());
+            } catch (RuntimeException e) {
+                // a broken tokenizer is listed among the model's problems; keep counting roughly
+            }
+        }
+        return fallbackTokenCounter(model);
+    }
+
+    public static TokenCounter fallbackTokenCounter(ModelInfo model) {
         return new WordTokenCounter(model == null ? 300 : model.maxSequenceLength());
     }
 

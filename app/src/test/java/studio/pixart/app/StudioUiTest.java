@@ -37,9 +37,9 @@ import studio.pixart.engine.job.JobEvent;
  */
 class StudioUiTest {
     @TempDir
-    static Path data;
+    Path data;
     @TempDir
-    static Path exports;
+    Path exports;
 
     private final FxRobot robot = new FxRobot();
     private final AtomicReference<FakeGenerationService> engine = new AtomicReference<>();
@@ -114,8 +114,10 @@ class StudioUiTest {
         String prompt = "a lighthouse on a cliff at sunset, dramatic clouds";
         robot.clickOn("#promptArea").write(prompt);
         assertEquals(prompt, robot.lookup("#promptArea").queryAs(TextArea.class).getText());
-        waitUntil("token counter", () -> text("#tokenCounter").endsWith("/ 300 tokens"));
-        assertEquals("~11 / 300 tokens", text("#tokenCounter"));
+        // the tiny pipeline's T5 tokenizer counts exactly (no "~" estimate)
+        waitUntil("token counter", () -> text("#tokenCounter").matches("\\d+ / 300 tokens"));
+        int tokens = Integer.parseInt(text("#tokenCounter").split(" ")[0]);
+        assertTrue(tokens > 10 && tokens < 40, text("#tokenCounter"));
 
         // 16:9 tile
         robot.clickOn("#ratio-16x9");

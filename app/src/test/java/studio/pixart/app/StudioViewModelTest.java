@@ -85,6 +85,13 @@ class StudioViewModelTest {
         assertEquals(new SizeClass("16", 16), vm.sizeClass.get());
         assertEquals("Generates 24 \u00d7 16", vm.sizeLabel.get());
         assertTrue(vm.model.get().components().get("transformer").contains("float32"), vm.model.get().components().toString());
+        // with the model's tokenizer the count is exact and says what is cut
+        vm.prompt.set("a red fox");
+        await(() -> vm.tokenLabel.get().matches("\\d+ / 300 tokens"));
+        var t5 = studio.pixart.app.model.T5TokenCounter.load(TestSupport.tinyPipeline().resolve("tokenizer"), 5)
+                .count("a red fox jumping over a lazy dog");
+        assertTrue(t5.over() && t5.exact(), t5.toString());
+        assertTrue(t5.overflowText().endsWith("lazy dog"), t5.overflowText());
     }
 
     @Test

@@ -15,11 +15,12 @@ import studio.pixart.engine.model.PipelineFolder;
  * What the studio shows and needs about an opened pipeline, read once off the UI thread: plain
  * values only, so views and view-models never touch the file system.
  *
- * @param components component name → "12.3 MB · float16" (size on disk and dtype of its weights)
+ * @param components   component name → "12.3 MB · float16" (size on disk and dtype of its weights)
+ * @param tokenizerDir the tokenizer/ folder when it has spiece.model, else null
  */
 public record ModelInfo(String spec, Path root, String label, String variant, int maxSequenceLength,
                         int nativeSize, int sampleSize, boolean lcm, Map<String, String> components,
-                        List<String> problems) {
+                        List<String> problems, Path tokenizerDir) {
 
     public ModelInfo {
         components = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(components));
@@ -44,7 +45,9 @@ public record ModelInfo(String spec, Path root, String label, String variant, in
         PipelineFolder.Variant v = hasTransformer ? folder.variant() : PipelineFolder.Variant.SIGMA;
         String label = hasTransformer && hasVae ? folder.label() : v.label;
         return new ModelInfo(folder.spec(), folder.root(), label, v.label, v.defaultMaxSequenceLength, nativeSize, sample,
-                hasTransformer && folder.has("scheduler") && folder.isLcm(), comps, folder.problems());
+                hasTransformer && folder.has("scheduler") && folder.isLcm(), comps, folder.problems(),
+                folder.has("tokenizer") && Files.isRegularFile(folder.component("tokenizer").resolve("spiece.model"))
+                        ? folder.component("tokenizer") : null);
     }
 
     /** Size on disk of the component's weights and the dtype of its first tensor. */

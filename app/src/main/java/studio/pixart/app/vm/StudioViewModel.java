@@ -138,7 +138,7 @@ public final class StudioViewModel implements AutoCloseable {
         sizeClass.addListener((o, a, b) -> replan());
         model.addListener((o, a, b) -> onModelChanged(b));
         historyQuery.addListener((o, a, b) -> refreshHistory());
-        tokenCounter.set(ctx.tokenCounters().apply(null));
+        tokenCounter.set(StudioContext.fallbackTokenCounter(null));
         replan();
     }
 
@@ -229,7 +229,7 @@ public final class StudioViewModel implements AutoCloseable {
             try {
                 counter = ctx.tokenCounters().apply(m);
             } catch (RuntimeException e) {
-                counter = StudioContext.defaultTokenCounter(m);
+                counter = StudioContext.fallbackTokenCounter(m);
             }
             TokenCounter c = counter;
             ui.execute(() -> tokenCounter.set(c));
