@@ -1,0 +1,75 @@
+package studio.pixart.app;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import studio.pixart.app.model.ModelInfo;
+import studio.pixart.app.model.RoundingSizePlanner;
+import studio.pixart.app.model.SizePlanner;
+import studio.pixart.app.model.T5TokenCounter;
+import studio.pixart.app.model.TokenCounter;
+import studio.pixart.app.model.WordTokenCounter;
+import studio.pixart.engine.job.GenerationService;
+import studio.pixart.engine.model.PipelineFolder;
+
+/**
+ * What the studio is wired to: where it keeps its data and which engine pieces it uses. The app
+ * builds one with {@link #defaults()}; tests replace parts (a temp data folder, a scripted
+ * service). Each engine piece sits behind a small function so swapping in the real one is one line.
+ *
+ * @param dataDir          history database, images, settings.json
+ * @param services         creates the generation service (called once, off the UI thread)
+ * @param tokenCounters    a token counter for a loaded model (runs off the UI thread; may load the tokenizer)
+ * @param sizePlanner      which size a model generates for a requested size
+ * @param modelOpener      opens a model spec (folder or hub id) into what the studio shows
+ */
+public record StudioContext(Path dataDir, Supplier<GenerationService> services,
+                            Function<ModelInfo, TokenCounter> tokenCounters, SizePlanner sizePlanner,
+                            Function<String, ModelInfo> modelOpener) {
+
+    /** System property that overrides the data folder (tests, portable installs). */
+    public static final String DATA_DIR_PROPERTY = "pixart.studio.data";
+
+    public static StudioContext defaults() {
+        return new StudioContext(defaultDataDir(), EngineBridge::defaultService, StudioContext::defaultTokenCounter,
+                new RoundingSizePlanner(), spec -> ModelInfo.of(PipelineFolder.open(spec)));
+    }
+
+    public StudioContext withDataDir(Path dir) {
+        return new StudioContext(dir, services, tokenCounters, sizePlanner, modelOpener);
+    }
+
+    public StudioContext withServices(Supplier<GenerationService> s) {
+        return new StudioContext(dataDir, s, tokenCounters, sizePlanner, modelOpener);
+    }
+
+    /** The model's T5 tokenizer; the word estimate when no model (or no readable tokenizer) is there. */
+    public static TokenCounter defaultTokenCounter(ModelInfo model) {
+        if (model != null && model.tokenizerDir() != null) {
+            try {
+                return T5TokenCounter.load(model.tokenizerDir(), model.maxSequenceLength());
+            } catch (RuntimeException e) {
+                // a broken tokenizer is listed among the model's problems; keep counting roughly
+            }
+        }
+        return fallbackTokenCounter(model);
+    }
+
+    public static TokenCounter fallbackTokenCounter(ModelInfo model) {
+        return new WordTokenCounter(model == null ? 300 : model.maxSequenceLength());
+    }
+
+    /** {@code -Dpixart.studio.data}, else $XDG_DATA_HOME/pixart-studio, else ~/.local/share/pixart-studio. */
+    public static Path defaultDataDir() {
+        String prop = System.getProperty(DATA_DIR_PROPERTY);
+        if (prop != null && !prop.isBlank()) {
+            return Paths.get(prop);
+        }
+        String xdg = System.getenv("XDG_DATA_HOME");
+        if (xdg != null && !xdg.isBlank()) {
+            return Paths.get(xdg, "pixart-studio");
+        }
+        return Paths.get(System.getProperty("user.home"), ".local", "share", "pixart-studio");
+    }
+}

@@ -1,0 +1,194 @@
+package studio.pixart.app.settings;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import studio.pixart.engine.io.Json;
+import studio.pixart.engine.pipeline.GenerationRequest;
+
+/**
+ * Everything the form holds, as one immutable value: what is stored in the history, embedded in
+ * exported images as JSON (chunk {@code pixart-studio}) and in the A1111 {@code parameters} text,
+ * and restored from them.
+ *
+ * @param seed        the seed used (history/export) or typed (form); with randomSeed the form draws a new one per job
+ * @param aspect      aspect-ratio preset label ("16:9")
+ * @param sizeClass   side of the size class in pixels (1024)
+ * @param width       requested final width
+ * @param height      requested final height
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record GenerationSettings(String prompt, String negativePrompt, int steps, double guidance, String sampler,
+                                 long seed, boolean randomSeed, String aspect, int sizeClass, int width, int height,
+                                 int numImages, String device, String dtype, String preview, String model) {
+
+    public static GenerationSettings defaults() {
+        return new GenerationSettings("", "", 20, 4.5, Sampler.DPM.id, 0, true, "1:1", 1024, 1024, 1024, 1,
+                "auto", "auto", GenerationRequest.PreviewMode.FAST.name(), "");
+    }
+
+    public GenerationSettings withSeed(long s, boolean random) {
+        return new GenerationSettings(prompt, negativePrompt, steps, guidance, sampler, s, random, aspect, sizeClass,
+                width, height, numImages, device, dtype, preview, model);
+    }
+
+    public GenerationSettings withModel(String m) {
+        return new GenerationSettings(prompt, negativePrompt, steps, guidance, sampler, seed, randomSeed, aspect,
+                sizeClass, width, height, numImages, device, dtype, preview, m);
+    }
+
+    /** The engine request for this form with a concrete seed (binning on: the model's bins). */
+    public GenerationRequest toRequest(long concreteSeed) {
+        List<String> neg = negativePrompt == null || negativePrompt.isBlank() ? List.of() : List.of(negativePrompt);
+        return new GenerationRequest(model, List.of(prompt), neg, concreteSeed, steps, guidance, sampler, width, height,
+                0, true, numImages, device, dtype, GenerationRequest.PreviewMode.valueOf(preview),
+                GenerationRequest.KvCompressionMode.OFF);
+    }
+
+    public String toJson() {
+        try {
+            return Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static GenerationSettings fromJson(String json) {
+        try {
+            GenerationSettings s = Json.MAPPER.readValue(json, GenerationSettings.class);
+            return s.normalized();
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not PixArt Studio settings: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Fills what an older or foreign file left out with defaults. */
+    GenerationSettings normalized() {
+        GenerationSettings d = defaults();
+        return new GenerationSettings(prompt == null ? "" : prompt, negativePrompt == null ? "" : negativePrompt,
+                steps > 0 ? steps : d.steps, guidance >= 0 ? guidance : d.guidance,
+                Sampler.parse(sampler) == null ? d.sampler : Sampler.parse(sampler).id, seed, randomSeed,
+                aspect == null ? d.aspect : aspect, sizeClass > 0 ? sizeClass : d.sizeClass,
+                width > 0 ? width : d.width, height > 0 ? height : d.height, numImages > 0 ? numImages : 1,
+                device == null ? d.device : device, dtype == null ? d.dtype : dtype,
+                preview == null ? d.preview : preview, model == null ? "" : model);
+    }
+
+    /**
+     * The A1111 "parameters" text that many tools read:
+     * {@code prompt\nNegative prompt: ...\nSteps: 20, Sampler: DPM++ 2M, CFG scale: 4.5, Seed: 1, Size: 1024x1024, Model: ...}
+     */
+    public String toParameters() {
+        StringBuilder sb = new StringBuilder(prompt);
+        if (negativePrompt != null && !negativePrompt.isBlank()) {
+            sb.append("\nNegative prompt: ").append(negativePrompt);
+        }
+        Sampler s = Sampler.parse(sampler);
+        sb.append("\nSteps: ").append(steps)
+                .append(", Sampler: ").append(s == null ? sampler : s.display)
+                .append(", CFG scale: ").append(fmt(guidance))
+                .append(", Seed: ").append(seed)
+                .append(", Size: ").append(width).append('x').append(height);
+        if (model != null && !model.isBlank()) {
+            sb.append(", Model: ").append(quoteIfNeeded(model));
+        }
+        return sb.toString();
+    }
+
+    private static final Pattern KV = Pattern.compile("\\s*(\\w[\\w \\-/]+):\\s*(\"(?:\\\\.|[^\\\\\"])+\"|[^,]*)(?:,|$)");
+
+    /** Reads A1111-style parameters (ours or another tool's); unknown keys are ignored. */
+    public static GenerationSettings fromParameters(String text) {
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("the image's parameters text is empty");
+        }
+        List<String> lines = new ArrayList<>(List.of(text.strip().split("\r?\n", -1)));
+        Map<String, String> kv = new LinkedHashMap<>();
+        String last = lines.get(lines.size() - 1);
+        if (lines.size() > 1 || last.contains("Steps: ")) {
+            Matcher m = KV.matcher(last);
+            int found = 0;
+            while (m.find()) {
+                String v = m.group(2).strip();
+                if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
+                    v = v.substring(1, v.length() - 1).replace("\\\"", "\"").replace("\\\\", "\\");
+                }
+                kv.put(m.group(1).strip(), v);
+                found++;
+            }
+            if (found >= 2 && kv.containsKey("Steps")) {
+                lines.remove(lines.size() - 1);
+            } else {
+                kv.clear();
+            }
+        }
+        StringBuilder prompt = new StringBuilder();
+        StringBuilder negative = new StringBuilder();
+        boolean inNegative = false;
+        for (String line : lines) {
+            if (!inNegative && line.startsWith("Negative prompt:")) {
+                inNegative = true;
+                line = line.substring("Negative prompt:".length()).strip();
+            }
+            StringBuilder target = inNegative ? negative : prompt;
+            if (target.length() > 0) {
+                target.append('\n');
+            }
+            target.append(line);
+        }
+        GenerationSettings d = defaults();
+        int steps = parseInt(kv.get("Steps"), d.steps);
+        double cfg = parseDouble(kv.get("CFG scale"), d.guidance);
+        Sampler sampler = Sampler.parse(kv.get("Sampler"));
+        long seed = kv.containsKey("Seed") ? parseLong(kv.get("Seed"), 0) : 0;
+        int w = d.width;
+        int h = d.height;
+        String size = kv.get("Size");
+        if (size != null && size.matches("\\d+x\\d+")) {
+            w = Integer.parseInt(size.substring(0, size.indexOf('x')));
+            h = Integer.parseInt(size.substring(size.indexOf('x') + 1));
+        }
+        int sizeClass = (int) Math.round(Math.sqrt((double) w * h));
+        return new GenerationSettings(prompt.toString(), negative.toString(), steps, cfg,
+                sampler == null ? d.sampler : sampler.id, seed, !kv.containsKey("Seed"), null, sizeClass, w, h, 1,
+                d.device, d.dtype, d.preview, kv.getOrDefault("Model", "")).normalized();
+    }
+
+    private static String quoteIfNeeded(String v) {
+        return v.contains(",") || v.contains("\"") ? "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : v;
+    }
+
+    static String fmt(double d) {
+        return d == Math.rint(d) ? String.format(Locale.ROOT, "%.1f", d) : String.valueOf(d);
+    }
+
+    private static int parseInt(String s, int def) {
+        try {
+            return s == null ? def : Integer.parseInt(s.strip());
+        } catch (NumberFormatException e) {
+            return def;
+        }
+    }
+
+    private static long parseLong(String s, long def) {
+        try {
+            return s == null ? def : Long.parseLong(s.strip());
+        } catch (NumberFormatException e) {
+            return def;
+        }
+    }
+
+    private static double parseDouble(String s, double def) {
+        try {
+            return s == null ? def : Double.parseDouble(s.strip());
+        } catch (NumberFormatException e) {
+            return def;
+        }
+    }
+}

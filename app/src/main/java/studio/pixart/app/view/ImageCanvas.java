@@ -1,0 +1,136 @@
+package studio.pixart.app.view;
+
+import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.DoubleProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.beans.property.SimpleDoubleProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.scene.image.Image;
+import javafx.scene.image.ImageView;
+import javafx.scene.image.PixelFormat;
+import javafx.scene.image.WritableImage;
+import javafx.scene.input.MouseButton;
+import javafx.scene.layout.Region;
+import javafx.scene.shape.Rectangle;
+import studio.pixart.engine.image.RgbImage;
+
+/**
+ * The live canvas: shows the current preview or image fitted to the window (default), or at a
+ * chosen zoom with panning (mouse wheel zooms around the pointer, drag pans, double-click
+ * toggles fit / 1:1).
+ */
+public final class ImageCanvas extends Region {
+    public final ObjectProperty<RgbImage> image = new SimpleObjectProperty<>();
+    public final BooleanProperty fit = new SimpleBooleanProperty(true);
+    public final DoubleProperty zoom = new SimpleDoubleProperty(1);
+    private final ImageView view = new ImageView();
+    private double panX;
+    private double panY;
+    private double dragX;
+    private double dragY;
+
+    public ImageCanvas() {
+        getStyleClass().add("image-canvas");
+        view.setPreserveRatio(true);
+        getChildren().add(view);
+        Rectangle clip = new Rectangle();
+        clip.widthProperty().bind(widthProperty());
+        clip.heightProperty().bind(heightProperty());
+        setClip(clip);
+        image.addListener((o, a, b) -> {
+            view.setImage(b == null ? null : toFx(b));
+            if (a == null || b == null || a.width() != b.width() || a.height() != b.height()) {
+                panX = 0;
+                panY = 0;
+            }
+            requestLayout();
+        });
+        fit.addListener((o, a, b) -> {
+            panX = 0;
+            panY = 0;
+            requestLayout();
+        });
+        zoom.addListener((o, a, b) -> requestLayout());
+        setOnScroll(e -> {
+            if (view.getImage() == null) {
+                return;
+            }
+            double current = currentScale();
+            double next = Math.max(0.05, Math.min(64, current * Math.pow(1.1, e.getDeltaY() / 40.0)));
+            // keep the point under the pointer where it is
+            double cx = e.getX() - getWidth() / 2 - panX;
+            double cy = e.getY() - getHeight() / 2 - panY;
+            panX -= cx * (next / current - 1);
+            panY -= cy * (next / current - 1);
+            fit.set(false);
+            zoom.set(next);
+            requestLayout();
+            e.consume();
+        });
+        setOnMousePressed(e -> {
+            dragX = e.getX() - panX;
+            dragY = e.getY() - panY;
+        });
+        setOnMouseDragged(e -> {
+            if (!fit.get()) {
+                panX = e.getX() - dragX;
+                panY = e.getY() - dragY;
+                requestLayout();
+            }
+        });
+        setOnMouseClicked(e -> {
+            if (e.getButton() == MouseButton.PRIMARY && e.getClickCount() == 2) {
+                if (fit.get()) {
+                    actualSize();
+                } else {
+                    fit.set(true);
+                }
+            }
+        });
+    }
+
+    public void actualSize() {
+        zoom.set(1);
+        fit.set(false);
+        panX = 0;
+        panY = 0;
+        requestLayout();
+    }
+
+    /** The scale the image is drawn at now (fit: as large as the canvas allows, small images enlarged). */
+    public double currentScale() {
+        Image img = view.getImage();
+        if (img == null) {
+            return 1;
+        }
+        if (fit.get()) {
+            double pad = 24;
+            return Math.max(0.01, Math.min((getWidth() - pad) / img.getWidth(), (getHeight() - pad) / img.getHeight()));
+        }
+        return zoom.get();
+    }
+
+    @Override
+    protected void layoutChildren() {
+        Image img = view.getImage();
+        if (img == null) {
+            return;
+        }
+        double s = currentScale();
+        double w = img.getWidth() * s;
+        double h = img.getHeight() * s;
+        // enlarged small images stay crisp (each latent pixel visible), reduced ones are smoothed
+        view.setSmooth(s < 1);
+        view.setFitWidth(w);
+        view.setFitHeight(h);
+        view.resizeRelocate((getWidth() - w) / 2 + panX, (getHeight() - h) / 2 + panY, w, h);
+    }
+
+    public static WritableImage toFx(RgbImage img) {
+        WritableImage out = new WritableImage(img.width(), img.height());
+        out.getPixelWriter().setPixels(0, 0, img.width(), img.height(), PixelFormat.getIntArgbInstance(),
+                img.toArgb(), 0, img.width());
+        return out;
+    }
+}
