@@ -39,10 +39,10 @@ public final class RgbImage {
         return rgb[(y * width + x) * 3 + c];
     }
 
-    /** 8-bit value as diffusers' numpy_to_pil: round(x * 255). */
+    /** 8-bit value as diffusers' numpy_to_pil: (x * 255).round(). */
     public static int to8bit(float v) {
         float c = v < 0 ? 0 : (v > 1 ? 1 : v);
-        return Math.round(c * 255f);
+        return (int) Math.rint(c * 255f); // numpy rounds half to even
     }
 
     public int[] toArgb() {
