@@ -144,12 +144,12 @@ for run in cold warm; do
 done
 
 # Nothing fetched or extracted: the DJL cache is still empty, and HOME holds at most the
-# studio's own data (history, settings in ~/.local/share/pixart-studio): no ~/.djl.ai, no
-# ~/.openjfx, no native library anywhere.
+# studio's own data (history, settings in ~/.local/share/pixart-studio) and GTK's settings
+# cache (~/.cache/dconf): no ~/.djl.ai, no ~/.openjfx, no native library anywhere.
 written=$(find "$WORK/djl-cache" "$WORK/home" -mindepth 1 -type f \
-  -not -path "$WORK/home/.local/share/pixart-studio/*" | head -20)
+  -not -path "$WORK/home/.local/share/pixart-studio/*" -not -path "$WORK/home/.cache/dconf/*" | head -20)
 if [ -z "$written" ]; then
-  pass "nothing fetched or extracted: DJL_CACHE_DIR empty, HOME holds only studio data ($(find "$WORK/home" -type f | wc -l) files)"
+  pass "nothing fetched or extracted: DJL_CACHE_DIR empty, HOME holds only studio data and GTK settings ($(find "$WORK/home" -type f | wc -l) files)"
 else
   fail "files written at run time outside the studio's data folder:"; sed 's/^/[smoke]   /' <<<"$written"
 fi
