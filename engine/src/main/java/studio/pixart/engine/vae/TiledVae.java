@@ -25,13 +25,14 @@ import java.util.function.Function;
  * untiled one (measured in {@code TiledVaeTest}); an image that fits in one tile is processed
  * untiled and gives exactly the untiled result.
  *
- * <p><b>Memory bound.</b> The tile size is the largest square latent tile whose estimated peak
+ * <p><b>Memory bound.</b> The tile size is the largest square latent tile (at most
+ * {@value #MAX_AUTO_TILE} cells, see there) whose estimated peak
  * native memory ({@link #estimateDecodeBytes}/{@link #estimateEncodeBytes}) stays within
  * {@link TileOptions#memoryBudgetBytes()} (default {@value #DEFAULT_BUDGET_BYTES} bytes = 1.5 GB).
  * The estimate is {@code SLACK · bytesPerElement · B · maxₗ Pₗ·kₗ + attention scores}, where
  * Pₗ is the pixel count of the tile at level l and kₗ the number of channel-planes alive there
- * at once: inside a resnet block the input, the normalised input and the conv output
- * (2·c_in + c_out), after an upsample the upsampled copy and its conv output (2·c) plus the
+ * at once: inside a resnet block the input, the normalised input, the conv output and the
+ * shortcut projection (2·c_in + 2·c_out), after an upsample the upsampled copy and its conv output (2·c) plus the
  * low-resolution input, at the mid-block the q/k/v projections plus one chunk of attention
  * scores (≤ 16 M elements). SLACK = {@value #SLACK} covers libtorch's convolution workspace
  * and allocator caching (calibrated with {@code TiledVaeBench}). Outside the budget: the
@@ -44,6 +45,12 @@ public final class TiledVae {
     private static final long ATTENTION_CHUNK_ELEMENTS = 16L << 20;
     /** Smallest latent tile the automatic choice goes down to (64 pixels at 8×). */
     static final int MIN_TILE = 8;
+    /**
+     * Largest latent tile the automatic choice goes up to (1024 pixels at 8×, the SDXL VAE's
+     * training size and diffusers' default tile): the mid-block attention is quadratic in the
+     * tile area, so beyond this tiles get slower per pixel even when memory would allow them.
+     */
+    static final int MAX_AUTO_TILE = 128;
 
     private TiledVae() {}
 
@@ -111,7 +118,7 @@ public final class TiledVae {
 
     /**
      * Estimated peak native bytes of decoding a latent tile th×tw (see the class comment):
-     * per up level l (deepest first) Pₗ = th·tw·4ˡ pixels; a resnet keeps 2·c_in + c_out
+     * per up level l (deepest first) Pₗ = th·tw·4ˡ pixels; a resnet keeps 2·c_in + 2·c_out
      * planes, an upsample c·Pₗ + 2·c·4Pₗ; the mid-block 5·c₀ planes plus one score chunk.
      */
     public static long estimateDecodeBytes(VaeConfig c, int batch, int th, int tw, int bytesPerElement) {
@@ -167,7 +174,7 @@ public final class TiledVae {
 
     /**
      * Estimated peak native bytes of encoding the pixels of latent tile th×tw: per down level l
-     * Pₗ = th·tw·4^(n−1−l) pixels, a resnet keeps 2·c_in + c_out planes, a downsample its input,
+     * Pₗ = th·tw·4^(n−1−l) pixels, a resnet keeps 2·c_in + 2·c_out planes, a downsample its input,
      * the padded copy and a quarter-size output; the mid-block as for decode.
      */
     public static long estimateEncodeBytes(VaeConfig c, int batch, int th, int tw, int bytesPerElement) {
@@ -197,7 +204,7 @@ public final class TiledVae {
     static int[] chooseTile(TileOptions o, int h, int w, java.util.function.BiFunction<Integer, Integer, Long> estimate) {
         int t = o.tile();
         if (t == 0) {
-            t = Math.max(h, w);
+            t = Math.min(Math.max(h, w), MAX_AUTO_TILE);
             while (t > MIN_TILE && estimate.apply(Math.min(t, h), Math.min(t, w)) > o.memoryBudgetBytes()) {
                 t--;
             }
