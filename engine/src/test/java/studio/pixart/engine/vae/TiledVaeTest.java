@@ -239,5 +239,11 @@ class TiledVaeTest {
                 (h, w) -> TiledVae.estimateDecodeBytes(real, 1, h, w, 4));
         assertTrue(big[0] > t[0]);
         assertThrows(IllegalArgumentException.class, () -> TiledVae.TileOptions.fixed(8, 5));
+        // An image that fits the budget stays untiled even beyond the 128-cell tile cap (exact
+        // diffusers result, e.g. the 768×1344 PixArt-Alpha bin with a tiny VAE).
+        VaeConfig tiny = RandomVae.sdxlLayout(new int[] {4, 8, 8, 8}, 4);
+        assertArrayEquals(new int[] {96, 168, 42}, TiledVae.chooseTile(TiledVae.TileOptions.auto(), 96, 168,
+                (h, w) -> TiledVae.estimateDecodeBytes(tiny, 1, h, w, 4)));
+        assertEquals(15, TiledVae.spans(270, 128, 32).size() * TiledVae.spans(480, 128, 32).size());
     }
 }
