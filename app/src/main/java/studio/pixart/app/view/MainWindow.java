@@ -231,12 +231,20 @@ public final class MainWindow {
         sizeLabel.setId("sizeLabel");
         sizeLabel.getStyleClass().add("size-label");
         sizeLabel.textProperty().bind(vm.sizeLabel);
+        sizeLabel.setWrapText(true);
+        CheckBox binning = new CheckBox("Snap to the model's size bins");
+        binning.setId("binningCheck");
+        binning.selectedProperty().bindBidirectional(vm.binning);
+        binning.disableProperty().bind(vm.binningAvailable.not());
+        binning.setTooltip(new javafx.scene.control.Tooltip(
+                "PixArt generates best at its trained sizes: the image is generated at the closest bin and then "
+                        + "resized and cropped to the size you asked for. Off: generated at the size itself."));
 
         VBox box = new VBox(8,
                 promptHeader, promptArea, overflow,
                 sectionTitle("Negative prompt"), negative,
                 sectionTitle("Aspect ratio"), picker,
-                sectionTitle("Size"), sizeButtons, sizeLabel,
+                sectionTitle("Size"), sizeButtons, sizeLabel, binning,
                 sectionTitle("Settings"), settingsGrid());
         box.getStyleClass().add("sidebar-content");
         VBox.setVgrow(promptArea, Priority.SOMETIMES);
