@@ -234,7 +234,12 @@ public final class MainWindow {
         sizeLabel.setWrapText(true);
         CheckBox binning = new CheckBox("Snap to the model's size bins");
         binning.setId("binningCheck");
-        binning.selectedProperty().bindBidirectional(vm.binning);
+        // shows what the request will do: unticked and disabled when the model has no bin table
+        Runnable showBinning = () -> binning.setSelected(vm.binning.get() && vm.binningAvailable.get());
+        vm.binning.addListener((o, a, b) -> showBinning.run());
+        vm.binningAvailable.addListener((o, a, b) -> showBinning.run());
+        showBinning.run();
+        binning.setOnAction(e -> vm.binning.set(binning.isSelected()));
         binning.disableProperty().bind(vm.binningAvailable.not());
         binning.setTooltip(new javafx.scene.control.Tooltip(
                 "PixArt generates best at its trained sizes: the image is generated at the closest bin and then "

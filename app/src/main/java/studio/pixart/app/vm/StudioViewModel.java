@@ -391,6 +391,7 @@ public final class StudioViewModel implements AutoCloseable {
             finish(f);
         } else if (ev instanceof JobEvent.Failed f) {
             end(f, "Failed");
+            progress.set(0);
             error.set(new ErrorInfo("Generation failed", f.message(), f.advice()));
         } else if (ev instanceof JobEvent.Cancelled c) {
             end(c, "Cancelled at step " + c.atStep());
@@ -451,7 +452,7 @@ public final class StudioViewModel implements AutoCloseable {
             HistoryStore.ImageWriter full = st == HistoryEntry.Status.FINISHED && img != null
                     ? file -> ImageFiles.write(file, img, metadata) : null;
             HistoryEntry e = new HistoryEntry(0, Instant.now(), st, index, s, label,
-                    img == null ? s.width() : img.width(), img == null ? s.height() : img.height(), timings, thumb, "", message);
+                    full != null ? img.width() : s.width(), full != null ? img.height() : s.height(), timings, thumb, "", message);
             history.add(e, full);
             List<HistoryEntry> items = history.search(historyQuery.get(), HISTORY_LIMIT);
             ui.execute(() -> historyItems.setAll(items));
