@@ -147,6 +147,13 @@ class StudioViewModelTest {
         assertEquals("a paper boat", e.settings().prompt());
         assertEquals(HistoryEntry.Status.FINISHED, e.status());
 
+        // export without an extension: PNG, with the settings (the engine's metadata plus the form)
+        java.nio.file.Path[] written = {null};
+        vm.export(data.resolve("boat"), f -> written[0] = f);
+        vm.awaitIo();
+        assertEquals(data.resolve("boat.png"), written[0]);
+        assertEquals(vm.imageSettings.get(), studio.pixart.app.io.ImageFiles.readSettings(written[0]));
+
         // random seed: a fresh one, and "reuse last seed" brings it back as a fixed seed
         vm.randomSeed.set(true);
         vm.generate();

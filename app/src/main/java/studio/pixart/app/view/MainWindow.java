@@ -620,7 +620,8 @@ public final class MainWindow {
         FileChooser c = new FileChooser();
         c.setTitle("Export image");
         c.getExtensionFilters().setAll(new FileChooser.ExtensionFilter("PNG with settings", "*.png"),
-                new FileChooser.ExtensionFilter("JPEG", "*.jpg", "*.jpeg"));
+                new FileChooser.ExtensionFilter("JPEG", "*.jpg", "*.jpeg"),
+                new FileChooser.ExtensionFilter("TIFF", "*.tif", "*.tiff"));
         c.setInitialFileName("pixart-" + vm.lastSeed.get() + ".png");
         File f = c.showSaveDialog(window());
         if (f != null) {

@@ -35,6 +35,7 @@ import studio.pixart.app.StudioContext;
 import studio.pixart.app.history.HistoryEntry;
 import studio.pixart.app.history.HistoryStore;
 import studio.pixart.app.io.ImageFiles;
+import studio.pixart.engine.image.ImageExport;
 import studio.pixart.app.model.AspectRatio;
 import studio.pixart.app.model.ModelInfo;
 import studio.pixart.app.model.PlannedSize;
@@ -607,8 +608,18 @@ public final class StudioViewModel implements AutoCloseable {
         return image.get() != null && !imageIsPreview.get();
     }
 
-    /** Exports the canvas image with its settings; {@code done} gets the file on success (UI thread). */
-    public void export(Path file, Consumer<Path> done) {
+    /**
+     * Exports the canvas image with its settings by extension (.png, .jpg, .tif; a name without one
+     * gets .png); {@code done} gets the file written on success (UI thread).
+     */
+    public void export(Path chosen, Consumer<Path> done) {
+        Path file = chosen;
+        try {
+            ImageExport.formatOf(file);
+        } catch (IllegalArgumentException e) {
+            file = file.resolveSibling(file.getFileName() + ".png"); // no known extension: PNG keeps the settings
+        }
+        Path target = file;
         RgbImage img = image.get();
         GenerationSettings s = imageSettings.get();
         Map<String, Object> meta = s == null ? null : s.toMetadata(imageMetadata);
@@ -618,11 +629,11 @@ public final class StudioViewModel implements AutoCloseable {
         }
         io.execute(() -> {
             try {
-                ImageFiles.write(file, img, meta);
+                ImageFiles.write(target, img, meta);
                 ui.execute(() -> {
-                    status.set("Exported " + file);
+                    status.set("Exported " + target);
                     if (done != null) {
-                        done.accept(file);
+                        done.accept(target);
                     }
                 });
             } catch (IOException | RuntimeException e) {
