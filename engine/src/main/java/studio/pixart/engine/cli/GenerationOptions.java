@@ -9,10 +9,10 @@ import studio.pixart.engine.pipeline.GenerationRequest.PreviewMode;
 
 /** The options every generating command takes (generate, poster). */
 final class GenerationOptions {
-    @Option(names = "--model", required = true, paramLabel = "MODEL", description = "pipeline folder or hub model id")
+    @Option(names = "--model", paramLabel = "MODEL", description = "pipeline folder or hub model id")
     String model;
 
-    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "prompt; repeat for several")
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "prompt; repeat for several")
     List<String> prompts = new ArrayList<>();
 
     @Option(names = "--negative-prompt", paramLabel = "TEXT", description = "one for all prompts, or one per prompt")
@@ -57,10 +57,26 @@ final class GenerationOptions {
     @Option(names = "--dtype", description = "auto, float32 or float16 (default auto: float16 on GPU, float32 on CPU)")
     String dtype = "auto";
 
-    @Option(names = "--kv-compress", paramLabel = "MODE", description = "KV token compression: off, on or auto (default off)")
+    @Option(names = "--kv-compress", paramLabel = "MODE", description = "KV token compression: off, on or auto "
+            + "(auto = on at ≥ 3K; default off for generate, auto for poster)")
     String kvCompress = "off";
 
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec mixee;
+
+    boolean kvCompressGiven() {
+        return mixee != null && mixee.commandLine() != null
+                && mixee.commandLine().getParseResult() != null
+                && mixee.commandLine().getParseResult().hasMatchedOption("--kv-compress");
+    }
+
     GenerationRequest toRequest() {
+        if (model == null || model.isBlank()) {
+            throw new IllegalArgumentException("missing --model MODEL (a pipeline folder or hub model id)");
+        }
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("missing --prompt TEXT");
+        }
         int w = width;
         int h = height;
         if (aspect != null) {

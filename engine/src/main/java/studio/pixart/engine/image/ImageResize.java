@@ -73,4 +73,91 @@ public final class ImageResize {
         float[] resized = bilinear(src, channels, inH, inW, rh, rw);
         return centerCrop(resized, channels, rh, rw, newH, newW);
     }
+
+    /**
+     * Lanczos-3 resampling of a planar image (separable; the kernel widens when down-scaling so
+     * it also anti-aliases). Used to upscale a generated image before the high-resolution
+     * refinement: sharper than bilinear, no blocky edges.
+     */
+    public static float[] lanczos(float[] src, int channels, int inH, int inW, int outH, int outW) {
+        float[] tmp = new float[channels * inH * outW];
+        Kernel kx = Kernel.of(inW, outW);
+        for (int c = 0; c < channels; c++) {
+            for (int y = 0; y < inH; y++) {
+                int row = c * inH * inW + y * inW;
+                int orow = c * inH * outW + y * outW;
+                for (int x = 0; x < outW; x++) {
+                    double acc = 0;
+                    int first = kx.first[x];
+                    float[] wts = kx.weights[x];
+                    for (int k = 0; k < wts.length; k++) {
+                        acc += wts[k] * src[row + first + k];
+                    }
+                    tmp[orow + x] = (float) acc;
+                }
+            }
+        }
+        float[] out = new float[channels * outH * outW];
+        Kernel ky = Kernel.of(inH, outH);
+        for (int c = 0; c < channels; c++) {
+            int plane = c * inH * outW;
+            int oplane = c * outH * outW;
+            for (int y = 0; y < outH; y++) {
+                int first = ky.first[y];
+                float[] wts = ky.weights[y];
+                for (int x = 0; x < outW; x++) {
+                    double acc = 0;
+                    for (int k = 0; k < wts.length; k++) {
+                        acc += wts[k] * tmp[plane + (first + k) * outW + x];
+                    }
+                    out[oplane + y * outW + x] = (float) acc;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Per output pixel: the first source index and normalised Lanczos-3 weights (edges clamped). */
+    private record Kernel(int[] first, float[][] weights) {
+        static Kernel of(int in, int out) {
+            double scale = (double) in / out;
+            double support = 3.0 * Math.max(1.0, scale);
+            double stretch = Math.max(1.0, scale);
+            int[] first = new int[out];
+            float[][] weights = new float[out][];
+            for (int i = 0; i < out; i++) {
+                double center = (i + 0.5) * scale;
+                int lo = (int) Math.floor(center - support);
+                int hi = (int) Math.ceil(center + support);
+                lo = Math.max(lo, 0);
+                hi = Math.min(hi, in);
+                double[] w = new double[hi - lo];
+                double sum = 0;
+                for (int j = lo; j < hi; j++) {
+                    double v = lanczos3((j + 0.5 - center) / stretch);
+                    w[j - lo] = v;
+                    sum += v;
+                }
+                float[] f = new float[w.length];
+                for (int k = 0; k < w.length; k++) {
+                    f[k] = (float) (w[k] / sum);
+                }
+                first[i] = lo;
+                weights[i] = f;
+            }
+            return new Kernel(first, weights);
+        }
+
+        private static double lanczos3(double x) {
+            double ax = Math.abs(x);
+            if (ax < 1e-9) {
+                return 1.0;
+            }
+            if (ax >= 3.0) {
+                return 0.0;
+            }
+            double px = Math.PI * x;
+            return 3.0 * Math.sin(px) * Math.sin(px / 3.0) / (px * px);
+        }
+    }
 }

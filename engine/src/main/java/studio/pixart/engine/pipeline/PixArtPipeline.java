@@ -26,6 +26,7 @@ import studio.pixart.engine.text.T5Tokenizer;
 import studio.pixart.engine.transformer.PixArtTransformer;
 import studio.pixart.engine.transformer.TransformerOptions;
 import studio.pixart.engine.vae.AutoencoderKL;
+import studio.pixart.engine.vae.TiledVae;
 
 /**
  * The PixArt text-to-image pipeline (diffusers' PixArtSigmaPipeline / PixArtAlphaPipeline), top to
@@ -156,8 +157,27 @@ public final class PixArtPipeline implements AutoCloseable {
         return prompts.encode(texts, maxLength);
     }
 
-    /** Runs one request. {@code cancelled} is polled between steps and before decoding. */
+    /** Runs one request (text to image). {@code cancelled} is polled between steps and between VAE tiles. */
     public Result generate(GenerationRequest req, Listener callback, BooleanSupplier cancelled) {
+        return run(req, null, 0, callback, cancelled);
+    }
+
+    /**
+     * Image to image: encodes {@code init} (exactly the requested size, a multiple of VAE factor ×
+     * patch; no binning), noises it to {@code strength} (the last ⌊steps·strength⌋ steps of the
+     * schedule are run, as diffusers' img2img) and denoises at that size. Used by the 4K path.
+     */
+    public Result refine(GenerationRequest req, RgbImage init, double strength, Listener callback, BooleanSupplier cancelled) {
+        if (!(strength > 0 && strength <= 1)) {
+            throw new IllegalArgumentException("strength must be in (0, 1], got " + strength);
+        }
+        if (init.width() != req.width() || init.height() != req.height() || req.binning()) {
+            throw new IllegalArgumentException("refine needs the init image at exactly the requested size, binning off");
+        }
+        return run(req, init, strength, callback, cancelled);
+    }
+
+    private Result run(GenerationRequest req, RgbImage init, double strength, Listener callback, BooleanSupplier cancelled) {
         Listener listener = callback == null ? new Listener() { } : callback;
         BooleanSupplier stop = cancelled == null ? () -> false : cancelled;
         Torch.prepareThread();
@@ -176,14 +196,10 @@ public final class PixArtPipeline implements AutoCloseable {
             genH = bin.height();
             genW = bin.width();
         }
-        if (genH % scale != 0 || genW % scale != 0) {
-            throw new IllegalArgumentException("size " + genW + "x" + genH + " must be a multiple of " + scale
-                    + " (the VAE's down-sampling factor) — use binning or another size");
-        }
         int patch = transformer.config().patchSize();
-        if ((genH / scale) % patch != 0 || (genW / scale) % patch != 0) {
+        if (genH % (scale * patch) != 0 || genW % (scale * patch) != 0) {
             throw new IllegalArgumentException("size " + genW + "x" + genH + " must be a multiple of " + (scale * patch)
-                    + " (VAE factor × patch size)");
+                    + " px (VAE factor " + scale + " × patch " + patch + "): use binning or another size");
         }
         boolean cfg = req.guidance() > 1.0;
         int numPrompts = req.prompts().size();
@@ -223,12 +239,29 @@ public final class PixArtPipeline implements AutoCloseable {
         long tLoop = System.nanoTime();
         // The CPU generator is process-global: seed and draw here, on the worker, then move.
         float[] noise = SeededNoise.randn(req.seed(), batch, channels, lh, lw);
-        float[] latents = noise.clone();
-        float sigma0 = scheduler.initNoiseSigma();
-        if (sigma0 != 1f) {
-            for (int i = 0; i < latents.length; i++) {
-                latents[i] *= sigma0;
+        float[] latents;
+        int start = 0;
+        if (init == null) {
+            latents = noise.clone();
+            float sigma0 = scheduler.initNoiseSigma();
+            if (sigma0 != 1f) {
+                for (int i = 0; i < latents.length; i++) {
+                    latents[i] *= sigma0;
+                }
             }
+        } else {
+            long tEnc = System.nanoTime();
+            float[] clean = encodeImage(init, stop, listener);
+            float[] batchClean = new float[noise.length];
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(clean, 0, batchClean, b * clean.length, clean.length);
+            }
+            start = steps - Math.min((int) (steps * strength), steps);
+            if (start >= steps) {
+                throw new IllegalArgumentException("strength " + strength + " with " + steps + " steps leaves no step to run");
+            }
+            latents = scheduler.addNoise(batchClean, noise, start);
+            timings.put("encode", (System.nanoTime() - tEnc) / 1_000_000);
         }
         NoiseSource noiseSource = len -> SeededNoise.next(len);
 
@@ -246,9 +279,7 @@ public final class PixArtPipeline implements AutoCloseable {
             }
         }
         int outChannels = transformer.config().outChannels();
-        float[] lastX0 = null;
         try (NDManager run = Torch.newManager()) {
-            NDManager dev = run;
             NDArray textEmb = run.create(text.embeds(), new Shape(text.rows(), text.length(), text.dim()))
                     .toDevice(device, false).toType(dtype, false);
             NDArray textMask = run.create(text.attentionMask(), new Shape(text.rows(), text.length())).toDevice(device, false);
@@ -256,14 +287,15 @@ public final class PixArtPipeline implements AutoCloseable {
                     : run.create(resolution, new Shape(rows, 2)).toDevice(device, false).toType(dtype, false);
             NDArray arArr = aspect == null ? null
                     : run.create(aspect, new Shape(rows, 1)).toDevice(device, false).toType(dtype, false);
-            for (int i = 0; i < steps; i++) {
+            for (int i = start; i < steps; i++) {
                 if (stop.getAsBoolean()) {
                     throw new CancellationException("cancelled at step " + i + " of " + steps);
                 }
                 timesteps[i] = scheduler.timestep(i);
                 float[] modelIn = scheduler.scaleModelInput(latents, i);
                 float[] guided;
-                try (NDManager step = dev.newSubManager()) {
+                // One scope per step; the transformer scopes each block inside it, so memory stays flat.
+                try (NDManager step = run.newSubManager()) {
                     NDArray x = step.create(modelIn, new Shape(batch, channels, lh, lw)).toDevice(device, false).toType(dtype, false);
                     NDArray xIn = cfg ? x.concat(x, 0) : x;
                     NDArray t = scheduler.integerTimesteps()
@@ -280,15 +312,16 @@ public final class PixArtPipeline implements AutoCloseable {
                     } else {
                         pred = out;
                     }
+                    // Learned-sigma models predict 2C channels; the scheduler takes the noise half.
                     if (outChannels / 2 == channels) {
                         pred = pred.get(new NDIndex(":, :{}", channels));
                     }
                     guided = pred.toDevice(Device.cpu(), false).toFloatArray();
                 }
                 Scheduler.StepResult sr = scheduler.step(guided, i, latents, noiseSource);
+                // PixArt-α's one-step (DMD) mode returns the x0 prediction.
                 latents = (alpha && steps == 1) ? sr.predOriginalSample() : sr.prevSample();
-                lastX0 = sr.predOriginalSample();
-                listener.onStep(new StepState(i, steps, timesteps[i], latentShape, latents, lastX0, guided));
+                listener.onStep(new StepState(i, steps, timesteps[i], latentShape, latents, sr.predOriginalSample(), guided));
             }
         }
         timings.put("denoise", (System.nanoTime() - tLoop) / 1_000_000);
@@ -303,15 +336,13 @@ public final class PixArtPipeline implements AutoCloseable {
         List<RgbImage> images = new ArrayList<>();
         float[] vaeOut = new float[batch * 3 * genH * genW];
         for (int b = 0; b < batch; b++) {
-            if (stop.getAsBoolean()) {
-                throw new CancellationException("cancelled while decoding");
-            }
             float[] z = new float[per];
             for (int k = 0; k < per; k++) {
                 z[k] = latents[b * per + k] / sf + shift;
             }
-            listener.onDecoding(b, batch);
-            float[] decoded = decodeLatents(z, channels, lh, lw);
+            final int image = b;
+            float[] decoded = decodeLatents(z, channels, lh, lw, stop,
+                    (done, total) -> listener.onDecoding(image * total + done, batch * total));
             System.arraycopy(decoded, 0, vaeOut, b * decoded.length, decoded.length);
             float[] img = decoded;
             int h = genH;
@@ -323,7 +354,6 @@ public final class PixArtPipeline implements AutoCloseable {
             }
             images.add(toImage(img, h, w));
         }
-        listener.onDecoding(batch, batch);
         timings.put("decode", (System.nanoTime() - tDec) / 1_000_000);
         timings.put("total", (System.nanoTime() - t0) / 1_000_000);
 
@@ -338,12 +368,52 @@ public final class PixArtPipeline implements AutoCloseable {
         return new Result(images, meta, timings, trace);
     }
 
+    /**
+     * VAE encode of an image to clean latents in the diffusion model's space ((mean − shift) ×
+     * scaling factor; the distribution's mean, so the result is deterministic), tiled within the
+     * memory budget.
+     */
+    public float[] encodeImage(RgbImage image, BooleanSupplier cancelled, Listener listener) {
+        int h = image.height();
+        int w = image.width();
+        float[] hwc = image.samples();
+        float[] chw = new float[3 * h * w];
+        for (int i = 0; i < h * w; i++) {
+            for (int c = 0; c < 3; c++) {
+                chw[c * h * w + i] = hwc[3 * i + c] * 2f - 1f;
+            }
+        }
+        float sf = (float) vae.config().scalingFactor();
+        float shift = (float) vae.config().shiftFactor();
+        try (NDManager m = Torch.newManager()) {
+            NDArray x = m.create(chw, new Shape(1, 3, h, w)).toDevice(device, false).toType(vae.dtype(), false);
+            try (AutoencoderKL.Moments moments = TiledVae.encodeTiled(vae, x, TiledVae.TileOptions.auto(),
+                    (done, total) -> { }, cancelled == null ? () -> false : cancelled)) {
+                float[] mean = moments.mean().toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
+                for (int i = 0; i < mean.length; i++) {
+                    mean[i] = (mean[i] - shift) * sf;
+                }
+                return mean;
+            }
+        }
+    }
+
     /** VAE decode of one latent (C, h, w), already divided by the scaling factor → planar (3, H, W), unclamped. */
     public float[] decodeLatents(float[] z, int channels, int lh, int lw) {
+        return decodeLatents(z, channels, lh, lw, () -> false, (d, t) -> { });
+    }
+
+    /**
+     * As above, tiled when the whole image does not fit the VAE memory budget (a single tile is
+     * the plain decode, bit for bit); cancellation is checked between tiles.
+     */
+    public float[] decodeLatents(float[] z, int channels, int lh, int lw, BooleanSupplier cancelled,
+                                 TiledVae.TileListener progress) {
         try (NDManager m = Torch.newManager()) {
-            NDArray zt = m.create(z, new Shape(1, channels, lh, lw)).toDevice(device, false);
-            NDArray out = vae.decode(zt).toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false);
-            return out.toFloatArray();
+            NDArray zt = m.create(z, new Shape(1, channels, lh, lw)).toDevice(device, false).toType(vae.dtype(), false);
+            NDArray out = TiledVae.decodeTiled(vae, zt, TiledVae.TileOptions.auto(), progress, cancelled);
+            // AutoencoderKL.decode reports NaN/Inf per tile with a specific message
+            return out.toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
         }
     }
 

@@ -166,4 +166,17 @@ public final class DdimScheduler implements Scheduler {
         order.advance(i);
         return new StepResult(prev, x0);
     }
+
+    @Override
+    public float[] addNoise(float[] original, float[] noise, int stepIndex) {
+        int t = Math.round(timestep(stepIndex));
+        float acp = schedule.alphasCumprod[t >= 0 ? t : schedule.numTrainTimesteps + t];
+        float a = (float) Math.sqrt(acp);
+        float b = (float) Math.sqrt(1.0f - acp);
+        float[] out = new float[original.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a * original[i] + b * noise[i];
+        }
+        return out;
+    }
 }

@@ -236,4 +236,14 @@ public final class EulerDiscreteScheduler implements Scheduler {
         order.advance(i);
         return new StepResult(prev, x0);
     }
+
+    @Override
+    public float[] addNoise(float[] original, float[] noise, int stepIndex) {
+        float sigma = sigmas[stepIndex];
+        float[] out = new float[original.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = original[i] + noise[i] * sigma;
+        }
+        return out;
+    }
 }

@@ -473,4 +473,17 @@ public final class SaSolverScheduler implements Scheduler {
                         - (end * end * end + 3f * (end * end) + 6f * end + 6f));
         }
     }
+
+    @Override
+    public float[] addNoise(float[] original, float[] noise, int stepIndex) {
+        // VP form in sigma terms, as diffusers: alpha_t = 1/sqrt(sigma^2+1), sigma_t = sigma * alpha_t
+        float sigma = sigmas[stepIndex];
+        float alphaT = (float) (1.0 / Math.sqrt((double) sigma * sigma + 1.0));
+        float sigmaT = sigma * alphaT;
+        float[] out = new float[original.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = alphaT * original[i] + sigmaT * noise[i];
+        }
+        return out;
+    }
 }

@@ -58,6 +58,12 @@ public interface Scheduler {
      */
     StepResult step(float[] modelOutput, int stepIndex, float[] sample, NoiseSource noise);
 
+    /**
+     * Noises clean latents to the level of timestep {@code stepIndex} (diffusers' {@code add_noise}),
+     * for image-to-image: denoising then continues from step {@code stepIndex}.
+     */
+    float[] addNoise(float[] original, float[] noise, int stepIndex);
+
     /** Whether {@link #step} draws random numbers (so the pipeline must pass its generator). */
     boolean needsNoise();
 }

@@ -47,9 +47,10 @@ public final class KvCompressionBench {
 
             long tokens = (long) (latent / 2) * (latent / 2);
             long s0 = System.nanoTime();
+            double c0 = cpuSeconds();
             float[] ref = plain.forward(x, t, text, textMask, res, ar).toFloatArray();
             double plainS = (System.nanoTime() - s0) / 1e9;
-            System.out.printf("uncompressed: %d tokens, %.2f s%n", tokens, plainS);
+            System.out.printf("uncompressed: %d tokens, %.2f s wall, %.2f s process CPU%n", tokens, plainS, cpuSeconds() - c0);
             plain.close(); // one 2.4 GB model at a time
 
             TransformerOptions kvOpts = TransformerOptions.defaults()
@@ -57,13 +58,20 @@ public final class KvCompressionBench {
             // same seed → same weights; only the options differ
             try (PixArtTransformer kv = PixArtTransformer.random(cfg, 42, Device.cpu(), DataType.FLOAT32, kvOpts)) {
                 long s1 = System.nanoTime();
+                double c1 = cpuSeconds();
                 float[] out = kv.forward(x, t, text, textMask, res, ar).toFloatArray();
                 double kvS = (System.nanoTime() - s1) / 1e9;
-                System.out.printf("KV compression %d×%d in layers %s: %.2f s (%.2f× faster)%n", ratio, ratio,
-                        kvOpts.kvCompression().layersFor(cfg.numLayers()), kvS, plainS / kvS);
+                System.out.printf("KV compression %d×%d in layers %s: %.2f s wall (%.2f× faster), %.2f s process CPU%n", ratio, ratio,
+                        kvOpts.kvCompression().layersFor(cfg.numLayers()), kvS, plainS / kvS, cpuSeconds() - c1);
                 System.out.printf("PSNR of compressed vs uncompressed output: %.2f dB%n", psnr(ref, out));
             }
         }
+    }
+
+    /** CPU time of the whole process (libtorch's worker threads included): robust to a busy machine. */
+    static double cpuSeconds() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean b ? b.getProcessCpuTime() / 1e9 : Double.NaN;
     }
 
     static double psnr(float[] ref, float[] out) {

@@ -57,6 +57,8 @@ public final class PixArtTransformer implements AutoCloseable {
 
     private final TransformerConfig config;
     private final TransformerOptions options;
+    private TransformerOptions.KvCompression kvCompression;
+    private int[] kvPoolRatios;
     private final Device device;
     private final DataType dtype;
     private final NDManager weights;
@@ -104,14 +106,34 @@ public final class PixArtTransformer implements AutoCloseable {
     /**
      * One block's weights. Layers whose checkpoint carries trained compression weights always use
      * them (the model was trained that way); other layers are average-pooled when the options
-     * choose them ({@code kvPoolRatio > 0}).
+     * choose them ({@link #kvPoolRatios}{@code [index] > 0}).
      */
-    private record Block(NDArray scaleShiftTable, Attention selfAttn, Attention crossAttn,
-                         Linear ffIn, Linear ffOut, KvConv kvConv, int kvPoolRatio) {
-        /** Compression applies when the checkpoint brings a conv or the options chose this layer. */
-        boolean compresses() {
-            return kvConv != null || kvPoolRatio > 0;
+    private record Block(int index, NDArray scaleShiftTable, Attention selfAttn, Attention crossAttn,
+                         Linear ffIn, Linear ffOut, KvConv kvConv) {}
+
+    /** Compression applies when the checkpoint brings a conv or the current setting chose this layer. */
+    private boolean compresses(Block blk) {
+        return blk.kvConv() != null || kvPoolRatios[blk.index()] > 0;
+    }
+
+    /** The KV compression in force (it can change between forward passes, e.g. for a 4K refinement). */
+    public TransformerOptions.KvCompression kvCompression() {
+        return kvCompression;
+    }
+
+    /**
+     * Switches average-pool KV compression for the following forward passes (weights untouched;
+     * layers with trained compression weights always use them). Call on the thread that runs forward.
+     */
+    public void setKvCompression(TransformerOptions.KvCompression kv) {
+        TransformerOptions.KvCompression c = kv == null ? TransformerOptions.KvCompression.OFF : kv;
+        Set<Integer> pooled = c.layersFor(config.numLayers());
+        int[] ratios = new int[config.numLayers()];
+        for (int i = 0; i < ratios.length; i++) {
+            ratios[i] = pooled.contains(i) ? c.ratio() : 0;
         }
+        this.kvPoolRatios = ratios;
+        this.kvCompression = c;
     }
 
     /** Where parameters come from: a checkpoint on disk or seeded noise. */
@@ -253,19 +275,18 @@ public final class PixArtTransformer implements AutoCloseable {
         adalnLinear = linear(src, "adaln_single.linear", d, 6 * d, true);
         captionProjection = mlp(src, "caption_projection", cfg.captionChannels(), d, d, true);
 
-        Set<Integer> pooled = options.kvCompression().layersFor(cfg.numLayers());
+        setKvCompression(options.kvCompression());
         List<Block> list = new ArrayList<>();
         for (int i = 0; i < cfg.numLayers(); i++) {
             String b = "transformer_blocks." + i + ".";
             KvConv kv = kvConv(src, b + "attn1.", d);
-            list.add(new Block(
+            list.add(new Block(i,
                     src.get(b + "scale_shift_table", 6, d),
                     attention(src, b + "attn1.", d, d, cfg.attentionBias()),
                     attention(src, b + "attn2.", d, cfg.crossAttentionDim(), cfg.attentionBias()),
                     linear(src, b + "ff.net.0.proj", d, 4 * d, true),
                     linear(src, b + "ff.net.2", 4 * d, d, true),
-                    kv,
-                    pooled.contains(i) ? options.kvCompression().ratio() : 0));
+                    kv));
         }
         blocks = List.copyOf(list);
         finalScaleShift = src.get("scale_shift_table", 2, d);
@@ -497,7 +518,7 @@ public final class PixArtTransformer implements AutoCloseable {
         NDArray q = attn.q().apply(queries).reshape(batch, n, heads, hd).transpose(0, 2, 1, 3);
         NDArray k = attn.k().apply(context);
         NDArray v = attn.v().apply(context);
-        if (selfBlock != null && selfBlock.compresses()) {
+        if (selfBlock != null && compresses(selfBlock)) {
             k = compressKv(k, gh, gw, selfBlock);
             v = compressKv(v, gh, gw, selfBlock);
         }
@@ -581,7 +602,7 @@ public final class PixArtTransformer implements AutoCloseable {
     private NDArray compressKv(NDArray tokens, int gh, int gw, Block blk) {
         KvConv conv = blk.kvConv();
         if (conv == null) {
-            return poolTokens(tokens, gh, gw, blk.kvPoolRatio());
+            return poolTokens(tokens, gh, gw, kvPoolRatios[blk.index()]);
         }
         long batch = tokens.getShape().get(0);
         long d = tokens.getShape().get(2);

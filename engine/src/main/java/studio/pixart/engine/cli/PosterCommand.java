@@ -1,0 +1,139 @@
+package studio.pixart.engine.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+import studio.pixart.engine.image.ImageExport;
+import studio.pixart.engine.io.Json;
+import studio.pixart.engine.model.ModelLocator;
+import studio.pixart.engine.model.PipelineFolder;
+import studio.pixart.engine.nd.Torch;
+import studio.pixart.engine.pipeline.EmbeddingCache;
+import studio.pixart.engine.pipeline.GenerationMetadata;
+import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.pipeline.PipelineOptions;
+import studio.pixart.engine.pipeline.PixArtPipeline;
+import studio.pixart.engine.poster.ExportPresets;
+import studio.pixart.engine.poster.PosterPipeline;
+
+@Command(name = "poster", description = "Make a poster or wallpaper at an exact size: base image, Lanczos upscale, "
+        + "high-resolution refinement, tiled decode, export with DPI and parameters.")
+final class PosterCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--list-presets", description = "print the presets and exit")
+    boolean listPresets;
+
+    @picocli.CommandLine.Mixin
+    GenerationOptions gen;
+
+    final PosterCommand job = this;
+
+
+    @Option(names = "--preset", paramLabel = "NAME", description = "a preset id or name (see --list-presets)")
+    String preset;
+
+    @Option(names = "--dpi", paramLabel = "N", description = "print resolution (default: the preset's, 300 for print presets)")
+    int dpi;
+
+    @Option(names = "--strength", description = "how much the refinement may change the upscaled image (default 0.35)")
+    double strength = PosterPipeline.DEFAULT_STRENGTH;
+
+    @Option(names = "--native", description = "one pass at the target size instead of base + refinement")
+    boolean nativeOnePass;
+
+    @Option(names = "--quality", description = "JPEG quality 0..100 (default 95)")
+    int quality = 95;
+
+    @Option(names = "--16bit", description = "16-bit PNG/TIFF")
+    boolean sixteenBit;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "FILE.png, FILE.jpg or FILE.tif")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ExportPresets presets = ExportPresets.load();
+        if (listPresets) {
+            int dpi = job.dpi > 0 ? job.dpi : presets.defaultDpi();
+            presets.all(dpi).forEach(p -> out.println(p.describe() + "  " + p.name()));
+            out.flush();
+            return 0;
+        }
+        if (job.out == null) {
+            throw new IllegalArgumentException("give --out FILE.png|.jpg|.tif");
+        }
+        ImageExport.formatOf(job.out);
+        if (job.gen.kvCompress.equals("off") && !job.gen.kvCompressGiven()) {
+            job.gen.kvCompress = "auto";
+        }
+        GenerationRequest req = job.gen.toRequest();
+    int width = req.width();
+    int height = req.height();
+    int dpi = job.dpi;
+        if (job.preset != null) {
+            if (width > 0) {
+                throw new IllegalArgumentException("give either --preset or --width/--height");
+            }
+            ExportPresets.Preset p = presets.find(job.preset, job.dpi);
+            width = p.width();
+            height = p.height();
+            dpi = p.dpi() > 0 ? p.dpi() : job.dpi;
+            if (p.capped()) {
+                err.printf("note: %s at %d dpi exceeds %d px; rendering %dx%d (%d dpi)%n", p.name(),
+                        job.dpi > 0 ? job.dpi : presets.defaultDpi(), presets.maxLongSide(), width, height, p.dpi());
+            }
+        } else if (width <= 0) {
+            throw new IllegalArgumentException("give --preset NAME or --width W --height H");
+        }
+        Torch.prepareThread();
+        PipelineFolder folder = PipelineFolder.open(req.model(), null, new ModelLocator());
+        PipelineOptions options = PipelineOptions.resolve(req.device(), req.dtype(), null,
+                new EmbeddingCache(EmbeddingCache.defaultDir()));
+        AtomicBoolean cancel = new AtomicBoolean();
+        Thread hook = new Thread(() -> {
+            cancel.set(true);
+            err.println("\ncancelling…");
+            err.flush();
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (PixArtPipeline pipe = PixArtPipeline.load(folder, options, (c, p) -> err.printf("loading %s%n", c))) {
+            PosterPipeline.Plan plan = PosterPipeline.plan(folder, width, height, job.strength, job.nativeOnePass,
+                    req.kvCompression(), pipe.transformer().config().patchSize());
+            err.printf("poster %dx%d: base %dx%d → %s%s%n", width, height, plan.baseWidth(), plan.baseHeight(),
+                    plan.refine() ? "refine at " + plan.workWidth() + "x" + plan.workHeight() + " (strength " + plan.strength() + ")" : "resize",
+                    plan.kvCompression() ? ", KV compression on" : "");
+            long t0 = System.nanoTime();
+            PosterPipeline.Result r = PosterPipeline.run(pipe, req, plan,
+                    (stage, done, total) -> {
+                        err.printf("%-7s %d/%d  %.1f s%n", stage.name().toLowerCase(), done, total, (System.nanoTime() - t0) / 1e9);
+                        err.flush();
+                    }, cancel::get);
+            long te = System.nanoTime();
+            ImageExport.write(r.image(), job.out, GenerationMetadata.parametersText(r.metadata()), Json.write(r.metadata()),
+                    new ImageExport.Options(dpi, job.sixteenBit, job.quality / 100f));
+            err.printf("export  %s (%.1f s)%ndone in %.1f s%n", job.out, (System.nanoTime() - te) / 1e9, (System.nanoTime() - t0) / 1e9);
+            out.println(job.out);
+            out.flush();
+            return 0;
+        } catch (CancellationException e) {
+            err.println("cancelled; nothing written");
+            return 130;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C in progress
+            }
+        }
+    }
+}
