@@ -9,8 +9,10 @@ import studio.pixart.engine.job.JobEvent;
 
 /**
  * {@code --self-test MODEL}: the installer's smoke test through the real window. Loads the model,
- * generates one image at the smallest size the model offers with 2 steps, and exits 0; any error
- * prints the message and advice and exits 1 (model problems) or 3 (timeout).
+ * generates one image at the smallest size the model offers with 2 steps (on the real engine,
+ * binning as the size planner says), and exits 0; any error prints the message and advice and
+ * exits 1 (model problems) or 3 (timeout). Needs a display: headless, run it under
+ * {@code xvfb-run -a}.
  */
 final class SelfTest {
     private static final Duration TIMEOUT = Duration.ofMinutes(15);
@@ -76,10 +78,23 @@ final class SelfTest {
         vm.loadModel(model);
     }
 
+    /** The self-test's own temp folder (history, embedding cache) goes away with it. */
+    static void deleteTempData(java.nio.file.Path dir) {
+        if (dir == null || !dir.getFileName().toString().startsWith("pixart-studio-selftest")) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | RuntimeException e) {
+            // a leftover temp folder is harmless
+        }
+    }
+
     private void exit(int code, String message) {
         (code == 0 ? System.out : System.err).println(message);
         Platform.runLater(() -> {
             vm.close();
+            deleteTempData(vm.context().dataDir());
             Platform.exit();
             System.exit(code);
         });

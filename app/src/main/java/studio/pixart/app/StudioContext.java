@@ -5,26 +5,28 @@ import java.nio.file.Paths;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import studio.pixart.app.model.ModelInfo;
-import studio.pixart.app.model.RoundingSizePlanner;
 import studio.pixart.app.model.SizePlanner;
 import studio.pixart.app.model.T5TokenCounter;
 import studio.pixart.app.model.TokenCounter;
 import studio.pixart.app.model.WordTokenCounter;
+import studio.pixart.engine.job.EngineService;
 import studio.pixart.engine.job.GenerationService;
+import studio.pixart.engine.model.ModelLocator;
 import studio.pixart.engine.model.PipelineFolder;
+import studio.pixart.engine.pipeline.EmbeddingCache;
 
 /**
  * What the studio is wired to: where it keeps its data and which engine pieces it uses. The app
  * builds one with {@link #defaults()}; tests replace parts (a temp data folder, a scripted
- * service). Each engine piece sits behind a small function so swapping in the real one is one line.
+ * service for the view-model tests).
  *
- * @param dataDir          history database, images, settings.json
- * @param services         creates the generation service (called once, off the UI thread)
+ * @param dataDir          history database, images, settings.json, the prompt-embedding cache
+ * @param services         creates the generation service for a data folder (called once, on first generate)
  * @param tokenCounters    a token counter for a loaded model (runs off the UI thread; may load the tokenizer)
  * @param sizePlanner      which size a model generates for a requested size
  * @param modelOpener      opens a model spec (folder or hub id) into what the studio shows
  */
-public record StudioContext(Path dataDir, Supplier<GenerationService> services,
+public record StudioContext(Path dataDir, Function<Path, GenerationService> services,
                             Function<ModelInfo, TokenCounter> tokenCounters, SizePlanner sizePlanner,
                             Function<String, ModelInfo> modelOpener) {
 
@@ -32,8 +34,21 @@ public record StudioContext(Path dataDir, Supplier<GenerationService> services,
     public static final String DATA_DIR_PROPERTY = "pixart.studio.data";
 
     public static StudioContext defaults() {
-        return new StudioContext(defaultDataDir(), EngineBridge::defaultService, StudioContext::defaultTokenCounter,
-                new RoundingSizePlanner(), spec -> ModelInfo.of(PipelineFolder.open(spec)));
+        return new StudioContext(defaultDataDir(), StudioContext::engineService, StudioContext::defaultTokenCounter,
+                new SizePlanner(), spec -> ModelInfo.of(PipelineFolder.open(spec)));
+    }
+
+    /**
+     * The engine's job service. Prompt embeddings are cached in the data folder, so a prompt seen
+     * once runs again without loading T5, and a test's temp data folder keeps its cache to itself.
+     */
+    public static GenerationService engineService(Path dataDir) {
+        return new EngineService(new EmbeddingCache(dataDir.resolve("embedding-cache")), new ModelLocator());
+    }
+
+    /** The service the view-model uses, for this context's data folder. */
+    public GenerationService newService() {
+        return services.apply(dataDir);
     }
 
     public StudioContext withDataDir(Path dir) {
@@ -41,7 +56,7 @@ public record StudioContext(Path dataDir, Supplier<GenerationService> services,
     }
 
     public StudioContext withServices(Supplier<GenerationService> s) {
-        return new StudioContext(dataDir, s, tokenCounters, sizePlanner, modelOpener);
+        return new StudioContext(dataDir, dir -> s.get(), tokenCounters, sizePlanner, modelOpener);
     }
 
     /** The model's T5 tokenizer; the word estimate when no model (or no readable tokenizer) is there. */

@@ -18,10 +18,10 @@ import studio.pixart.engine.job.JobHandle;
 import studio.pixart.engine.pipeline.GenerationRequest;
 
 /**
- * A scripted stand-in for the engine until its EngineService is merged: emits the same event
- * sequence (queued, loading, text encoded, step + preview per step, finished) on a worker thread,
- * honours cancel between steps, and can be told to fail. Images are seed-dependent gradients at
- * the requested size, so different seeds give different pictures.
+ * A scripted engine for the view-model tests (the window test runs the real EngineService): emits
+ * the engine's event sequence (queued, loading, text encoded, step + preview per step, finished)
+ * on a worker thread, honours cancel between steps, records the requests and can be told to fail.
+ * Images are seed-dependent gradients at the requested size, so different seeds differ.
  */
 public final class FakeGenerationService implements GenerationService {
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {

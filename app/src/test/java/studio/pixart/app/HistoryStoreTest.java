@@ -32,9 +32,9 @@ class HistoryStoreTest {
     void storesSearchesDeletesAndPersists() throws Exception {
         long keep;
         try (HistoryStore h = HistoryStore.open(dir)) {
-            keep = h.add(entry("A red fox in snow", 1, HistoryEntry.Status.FINISHED), new byte[] {9, 9}).id();
+            keep = h.add(entry("A red fox in snow", 1, HistoryEntry.Status.FINISHED), f -> Files.write(f, new byte[] {9, 9})).id();
             h.add(entry("100% blue_sky", 2, HistoryEntry.Status.CANCELLED), null);
-            HistoryEntry gone = h.add(entry("a RED barn", 3, HistoryEntry.Status.FINISHED), new byte[] {7});
+            HistoryEntry gone = h.add(entry("a RED barn", 3, HistoryEntry.Status.FINISHED), f -> Files.write(f, new byte[] {7}));
             assertEquals(3, h.search("", 10).size());
             assertEquals(List.of(3L, 1L), h.search("red", 10).stream().map(e -> e.settings().seed()).toList());
             assertEquals(1, h.search("100%", 10).size(), "LIKE wildcards in the query are literal");

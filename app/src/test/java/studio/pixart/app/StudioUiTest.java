@@ -7,12 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import javafx.beans.value.ChangeListener;
 import javafx.embed.swing.SwingFXUtils;
 import javafx.scene.control.Label;
+import javafx.scene.image.WritableImage;
 import javafx.scene.control.ListView;
 import javafx.scene.control.TextArea;
 import javafx.scene.control.ToggleButton;
@@ -28,26 +32,30 @@ import org.testfx.api.FxToolkit;
 import org.testfx.util.WaitForAsyncUtils;
 import studio.pixart.app.history.HistoryEntry;
 import studio.pixart.app.vm.StudioViewModel;
+import studio.pixart.engine.image.RgbImage;
 import studio.pixart.engine.job.JobEvent;
+import studio.pixart.engine.pipeline.GenerationRequest;
 
 /**
- * Drives the real window headless (Monocle): prompt, token counter, 16:9, generate with previews
- * to 100 %, cancel a second job, restart and find both in the history, restore settings from an
- * exported PNG, and an engine error shown in the window. Saves screenshots of each state.
+ * Drives the real window headless (Monocle) on the real engine with the tiny golden pipeline:
+ * prompt, token counter, 16:9, generate with previews to 100 %, cancel a second job, restart and
+ * find both in the history, restore settings from an exported PNG, and an engine error (a damaged
+ * weight file) shown in the window. Saves screenshots of each state.
  */
 class StudioUiTest {
     @TempDir
     Path data;
     @TempDir
     Path exports;
+    @TempDir
+    Path models;
 
     private final FxRobot robot = new FxRobot();
-    private final AtomicReference<FakeGenerationService> engine = new AtomicReference<>();
-    private final AtomicReference<String> failure = new AtomicReference<>();
     private StudioApp app;
 
     @BeforeAll
     static void stage() throws TimeoutException {
+        TestSupport.singleTorchThread();
         FxToolkit.registerPrimaryStage();
     }
 
@@ -58,12 +66,15 @@ class StudioUiTest {
         }
     }
 
+    /** The studio as shipped (the engine's EngineService), with its data (history, embedding cache) in a temp folder. */
+    private final long t0 = System.nanoTime();
+
+    private void mark(String what) {
+        System.out.printf("StudioUiTest: %5.1f s %s%n", (System.nanoTime() - t0) / 1e9, what);
+    }
+
     private StudioApp launch() throws TimeoutException {
-        StudioContext ctx = StudioContext.defaults().withDataDir(data).withServices(() -> {
-            FakeGenerationService s = new FakeGenerationService(60, failure);
-            engine.set(s);
-            return s;
-        });
+        StudioContext ctx = StudioContext.defaults().withDataDir(data);
         app = (StudioApp) FxToolkit.setupApplication(() -> new StudioApp(ctx));
         WaitForAsyncUtils.waitForFxEvents();
         return app;
@@ -74,8 +85,12 @@ class StudioUiTest {
     }
 
     private static void waitUntil(String what, Callable<Boolean> condition) {
+        waitUntil(what, 15, condition);
+    }
+
+    private static void waitUntil(String what, int seconds, Callable<Boolean> condition) {
         try {
-            WaitForAsyncUtils.waitFor(15, TimeUnit.SECONDS, condition);
+            WaitForAsyncUtils.waitFor(seconds, TimeUnit.SECONDS, condition);
         } catch (TimeoutException e) {
             throw new AssertionError("timed out waiting for: " + what);
         }
@@ -85,13 +100,36 @@ class StudioUiTest {
     private void screenshot(String name) throws IOException {
         WaitForAsyncUtils.waitForFxEvents();
         var img = WaitForAsyncUtils.asyncFx(() -> app.stage().getScene().snapshot(null));
-        Path dir = TestSupport.screenshots();
-        Files.createDirectories(dir);
         try {
-            ImageIO.write(SwingFXUtils.fromFXImage(img.get(10, TimeUnit.SECONDS), null), "png", dir.resolve(name + ".png").toFile());
+            save(name, img.get(10, TimeUnit.SECONDS));
+        } catch (IOException e) {
+            throw e;
         } catch (Exception e) {
             throw new IOException("screenshot " + name + " failed: " + e, e);
         }
+    }
+
+    private static void save(String name, WritableImage img) throws IOException {
+        Path dir = TestSupport.screenshots();
+        Files.createDirectories(dir);
+        ImageIO.write(SwingFXUtils.fromFXImage(img, null), "png", dir.resolve(name + ".png").toFile());
+    }
+
+    /** A copy of the tiny golden pipeline that this test may damage. */
+    private Path tinyModelCopy() throws IOException {
+        Path src = TestSupport.tinyPipeline();
+        Path dst = models.resolve("tiny-pixart-sigma");
+        try (var files = Files.walk(src)) {
+            for (Path p : files.toList()) {
+                Path t = dst.resolve(src.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+        return dst;
     }
 
     private String text(String query) {
@@ -100,16 +138,19 @@ class StudioUiTest {
 
     @Test
     void fullWorkflowThroughTheWindow() throws Exception {
+        Path model = tinyModelCopy();
         launch();
+        mark("window up");
         screenshot("01-empty-no-model");
         assertTrue(robot.lookup("#emptyState").query().isVisible());
 
         // open the tiny golden pipeline by typing its folder into the model field
-        robot.clickOn("#modelSpec").write(TestSupport.tinyPipeline().toString()).type(KeyCode.ENTER);
+        robot.clickOn("#modelSpec").write(model.toString()).type(KeyCode.ENTER);
         waitUntil("model loaded", () -> vm().model.get() != null);
         assertTrue(vm().model.get().usable(), vm().modelMessage.get());
         assertEquals("PixArt-\u03a3 16px", text("#modelName"));
 
+        mark("model opened");
         // prompt and live token counter
         String prompt = "a lighthouse on a cliff at sunset, dramatic clouds";
         robot.clickOn("#promptArea").write(prompt);
@@ -119,44 +160,89 @@ class StudioUiTest {
         int tokens = Integer.parseInt(text("#tokenCounter").split(" ")[0]);
         assertTrue(tokens > 10 && tokens < 40, text("#tokenCounter"));
 
-        // 16:9 tile
+        mark("prompt typed");
+        // 16:9 tile, in the size class the 16 px model offers; sample size 8 has no bin table
         robot.clickOn("#ratio-16x9");
         assertTrue(robot.lookup("#ratio-16x9").queryAs(ToggleButton.class).isSelected());
-        assertEquals("Generates 24 \u00d7 16", text("#sizeLabel"));
+        assertTrue(robot.lookup("#size-16").queryAs(ToggleButton.class).isSelected());
+        assertEquals("Generates 24 \u00d7 16  \u2192  delivers 24 \u00d7 16  \u00b7  no binning (no size table for sample size 8)",
+                text("#sizeLabel"));
+        assertTrue(robot.lookup("#binningCheck").query().isDisabled());
 
         robot.interact(() -> {
-            vm().steps.set(12);
+            vm().steps.set(8);
             vm().randomSeed.set(false);
             vm().seed.set(4242);
+            vm().previewMode.set(GenerationRequest.PreviewMode.BOTH);
         });
 
+        // the "generating" screenshot is taken on the FX thread the moment a preview is on the
+        // canvas mid-run (the tiny model is too fast to catch that state by polling)
+        AtomicInteger previews = new AtomicInteger();
+        AtomicReference<WritableImage> midRun = new AtomicReference<>();
+        Runnable capture = () -> {
+            double p = vm().progress.get();
+            if (vm().running.get() && vm().imageIsPreview.get() && p > 0 && p < 1 && midRun.get() == null
+                    && text("#progressLabel").startsWith("Step ")) {
+                midRun.set(app.stage().getScene().snapshot(null));
+            }
+        };
+        ChangeListener<Object> onChange = (o, a, b) -> capture.run();
+        ChangeListener<RgbImage> onImage = (o, a, b) -> {
+            if (vm().imageIsPreview.get() && vm().running.get()) {
+                previews.incrementAndGet();
+            }
+            capture.run();
+        };
+        robot.interact(() -> {
+            vm().progress.addListener(onChange);
+            vm().image.addListener(onImage);
+        });
+
+        mark("generate");
         // Ctrl+Enter in the prompt generates
         robot.clickOn("#promptArea").press(KeyCode.CONTROL, KeyCode.ENTER).release(KeyCode.ENTER, KeyCode.CONTROL);
-        waitUntil("a preview mid-run", () -> vm().imageIsPreview.get() && vm().progress.get() >= 0.4 && vm().progress.get() < 1);
-        assertTrue(text("#progressLabel").startsWith("Step "), text("#progressLabel"));
-        screenshot("02-generating-preview");
-        waitUntil("finished", () -> vm().lastOutcome.get() instanceof JobEvent.Finished);
+        waitUntil("finished", 120, () -> vm().lastOutcome.get() != null);
+        robot.interact(() -> {
+            vm().progress.removeListener(onChange);
+            vm().image.removeListener(onImage);
+        });
+        assertTrue(vm().lastOutcome.get() instanceof JobEvent.Finished, String.valueOf(vm().lastOutcome.get())
+                + (vm().error.get() == null ? "" : ": " + vm().error.get().message()));
+        assertTrue(previews.get() >= 1, "at least one preview on the canvas while the job ran");
+        assertTrue(midRun.get() != null, "a mid-run state with a preview was shown");
+        save("02-generating-preview", midRun.get());
         assertEquals(1.0, vm().progress.get());
         assertTrue(text("#progressLabel").startsWith("Done in"), text("#progressLabel"));
-        assertEquals(24, engine.get().requests.get(0).width());
-        assertEquals(16, engine.get().requests.get(0).height());
-        assertEquals(4242, engine.get().requests.get(0).seed());
+        JobEvent.Finished done = (JobEvent.Finished) vm().lastOutcome.get();
+        System.out.println("StudioUiTest: first job (8 steps, previews BOTH) " + done.timings() + ", " + previews + " previews shown");
+        assertEquals(24, done.images().get(0).width());
+        assertEquals(16, done.images().get(0).height());
+        assertEquals(4242L, ((Number) done.metadata().get(0).get("seed")).longValue());
+        assertEquals(false, done.metadata().get(0).get("binning"));
+        assertFalse(vm().imageIsPreview.get());
         waitUntil("history entry", () -> vm().historyItems.size() == 1);
         screenshot("03-finished");
 
+        mark("export and cancel");
         Path exported = exports.resolve("lighthouse.png");
         robot.interact(() -> vm().export(exported, null));
         waitUntil("export", () -> Files.exists(exported));
 
-        // second job, cancelled from the Cancel button
-        robot.interact(() -> vm().steps.set(400));
+        // second job, cancelled from the Cancel button while it runs
+        robot.interact(() -> vm().steps.set(CANCEL_STEPS));
         robot.clickOn("#generateButton");
-        waitUntil("second job running", () -> vm().running.get() && vm().progress.get() > 0);
+        waitUntil("second job running", 60, () -> vm().running.get() && vm().progress.get() > 0);
         robot.clickOn("#cancelButton");
-        waitUntil("cancelled", () -> vm().lastOutcome.get() instanceof JobEvent.Cancelled);
+        waitUntil("cancelled", 60, () -> vm().lastOutcome.get() != null);
+        assertTrue(vm().lastOutcome.get() instanceof JobEvent.Cancelled, String.valueOf(vm().lastOutcome.get()));
+        int atStep = ((JobEvent.Cancelled) vm().lastOutcome.get()).atStep();
+        System.out.println("StudioUiTest: second job cancelled at step " + atStep + " / " + CANCEL_STEPS);
+        assertTrue(atStep >= 1 && atStep < CANCEL_STEPS, "cancelled mid-run, at step " + atStep);
         assertTrue(text("#progressLabel").startsWith("Cancelled at step"), text("#progressLabel"));
         waitUntil("two history entries", () -> vm().historyItems.size() == 2);
 
+        mark("restart");
         // restart: both jobs are in the persisted history
         FxToolkit.cleanupApplication(app);
         launch();
@@ -172,6 +258,7 @@ class StudioUiTest {
         waitUntil("history image shown", () -> vm().image.get() != null && !vm().imageIsPreview.get());
         screenshot("04-history");
 
+        mark("search");
         // search by prompt text
         robot.clickOn("#historySearch").write("zebra");
         waitUntil("search filters", () -> list.getItems().isEmpty());
@@ -179,6 +266,7 @@ class StudioUiTest {
         waitUntil("search finds", () -> list.getItems().size() == 2);
         robot.interact(() -> vm().historyQuery.set(""));
 
+        mark("restore from PNG");
         // restore settings from the exported PNG (what dropping it on the window does)
         robot.interact(() -> {
             vm().prompt.set("something else entirely");
@@ -190,25 +278,35 @@ class StudioUiTest {
         waitUntil("settings restored", () -> vm().prompt.get().equals(prompt));
         assertTrue(robot.lookup("#ratio-16x9").queryAs(ToggleButton.class).isSelected());
         assertEquals("4242", robot.lookup("#seedField").queryAs(javafx.scene.control.TextField.class).getText());
-        assertEquals(12, vm().steps.get());
+        assertEquals(8, vm().steps.get());
         assertFalse(vm().randomSeed.get());
 
-        // an engine error is shown in the window; the form survives
-        failure.set("out of memory: 24x16 needs 96 GB on cpu (test)");
+        mark("error");
+        // an engine error is shown in the window (the model's weights got damaged since it was
+        // opened; this fresh engine has to load them); the form survives
+        robot.interact(() -> vm().steps.set(2));
+        Path weights = model.resolve("transformer").resolve("diffusion_pytorch_model.safetensors");
+        Files.write(weights, Arrays.copyOf(Files.readAllBytes(weights), 100));
         robot.clickOn("#generateButton");
-        waitUntil("error banner", () -> robot.lookup("#errorBanner").query().isVisible());
-        assertEquals("out of memory: 24x16 needs 96 GB on cpu (test)", text("#errorMessage"));
+        waitUntil("error banner", 60, () -> robot.lookup("#errorBanner").query().isVisible());
+        assertTrue(vm().lastOutcome.get() instanceof JobEvent.Failed, String.valueOf(vm().lastOutcome.get()));
+        assertTrue(text("#errorMessage").contains("diffusion_pytorch_model.safetensors"), text("#errorMessage"));
         assertEquals(prompt, robot.lookup("#promptArea").queryAs(TextArea.class).getText());
         screenshot("05-error");
         robot.clickOn("#dismissError");
         assertFalse(robot.lookup("#errorBanner").queryAs(HBox.class).isVisible());
 
+        mark("delete");
         // delete from the history
         int before = list.getItems().size();
         robot.interact(() -> list.getSelectionModel().select(0));
         robot.clickOn("#deleteHistoryButton");
         waitUntil("deleted", () -> list.getItems().size() == before - 1);
+        mark("done");
     }
+
+    /** Enough steps that the Cancel click lands while the tiny model is still denoising. */
+    private static final int CANCEL_STEPS = 200;
 
     @Test
     void tokenCounterTurnsRedAndSaysWhatIsCut() throws Exception {

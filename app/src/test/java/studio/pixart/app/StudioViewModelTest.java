@@ -83,7 +83,12 @@ class StudioViewModelTest {
         assertEquals(16, vm.model.get().nativeSize());
         assertEquals(1, vm.sizeClasses.size(), "a 16 px model offers its native size only");
         assertEquals(new SizeClass("16", 16), vm.sizeClass.get());
-        assertEquals("Generates 24 \u00d7 16", vm.sizeLabel.get());
+        // sample size 8 has no bin table: exact size on the VAE x patch grid (4 px), binning off, said so
+        assertEquals(4, vm.model.get().sizeMultiple());
+        assertEquals("Generates 24 \u00d7 16  \u2192  delivers 24 \u00d7 16  \u00b7  no binning (no size table for sample size 8)",
+                vm.sizeLabel.get());
+        assertFalse(vm.plannedSize.get().binned());
+        assertFalse(vm.binningAvailable.get());
         assertTrue(vm.model.get().components().get("transformer").contains("float32"), vm.model.get().components().toString());
         // with the model's tokenizer the count is exact and says what is cut
         vm.prompt.set("a red fox");
@@ -92,6 +97,25 @@ class StudioViewModelTest {
                 .count("a red fox jumping over a lazy dog");
         assertTrue(t5.over() && t5.exact(), t5.toString());
         assertTrue(t5.overflowText().endsWith("lazy dog"), t5.overflowText());
+    }
+
+    @Test
+    void binningFollowsTheEnginesTableAndCanBeSwitchedOff() throws Exception {
+        open();
+        var planner = new studio.pixart.app.model.SizePlanner();
+        // PixArt-Σ 1024 (sample size 128): 21:9 snaps to the 0.43 bin
+        var p = planner.plan(1560, 672, null, true);
+        assertEquals(1536, p.generatedWidth());
+        assertEquals(640, p.generatedHeight());
+        assertEquals(1560, p.deliveredWidth());
+        assertTrue(p.binned());
+        vm.aspect.set(vm.aspectRatios.stream().filter(a -> a.label().equals("16:9")).findFirst().orElseThrow());
+        vm.binning.set(false);
+        assertEquals("Generates 1376 \u00d7 768  \u2192  delivers 1376 \u00d7 768  \u00b7  no binning", vm.sizeLabel.get());
+        assertEquals(1376, vm.form().width(), "without binning the form asks for what is generated");
+        vm.binning.set(true);
+        assertEquals("Generates 1344 \u00d7 768  \u2192  delivers 1368 \u00d7 768", vm.sizeLabel.get());
+        assertTrue(vm.binningAvailable.get());
     }
 
     @Test
@@ -115,11 +139,20 @@ class StudioViewModelTest {
         assertEquals(77, vm.imageSettings.get().seed());
         assertEquals(77, engine.requests.get(0).seed());
         assertEquals(TestSupport.tinyPipeline().toString(), engine.requests.get(0).model());
+        assertFalse(engine.requests.get(0).binning(), "the tiny model has no bin table: binning off in the request");
+        assertEquals(16, engine.requests.get(0).width());
         vm.awaitIo();
         await(() -> vm.historyItems.size() == 1);
         HistoryEntry e = vm.historyItems.get(0);
         assertEquals("a paper boat", e.settings().prompt());
         assertEquals(HistoryEntry.Status.FINISHED, e.status());
+
+        // export without an extension: PNG, with the settings (the engine's metadata plus the form)
+        java.nio.file.Path[] written = {null};
+        vm.export(data.resolve("boat"), f -> written[0] = f);
+        vm.awaitIo();
+        assertEquals(data.resolve("boat.png"), written[0]);
+        assertEquals(vm.imageSettings.get(), studio.pixart.app.io.ImageFiles.readSettings(written[0]));
 
         // random seed: a fresh one, and "reuse last seed" brings it back as a fixed seed
         vm.randomSeed.set(true);

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import studio.pixart.app.settings.GenerationSettings;
-import studio.pixart.engine.io.AtomicFiles;
 import studio.pixart.engine.io.Json;
 
 /**
@@ -74,8 +73,14 @@ public final class HistoryStore implements AutoCloseable {
         return images;
     }
 
-    /** Stores an entry; {@code fullPng} (may be null) is written to images/ and linked. */
-    public synchronized HistoryEntry add(HistoryEntry e, byte[] fullPng) throws IOException {
+    /** Writes an image file (atomically, e.g. with the engine's ImageExport). */
+    @FunctionalInterface
+    public interface ImageWriter {
+        void write(Path file) throws IOException;
+    }
+
+    /** Stores an entry; {@code fullImage} (may be null) writes the full PNG into images/, which is linked. */
+    public synchronized HistoryEntry add(HistoryEntry e, ImageWriter fullImage) throws IOException {
         try (PreparedStatement ps = db.prepareStatement("""
                 INSERT INTO images(created, status, image_index, prompt, negative_prompt, settings_json, seed, model,
                   model_label, width, height, timings_json, thumbnail, image_file, message)
@@ -103,9 +108,9 @@ public final class HistoryStore implements AutoCloseable {
                 id = keys.getLong(1);
             }
             HistoryEntry stored = e.withId(id);
-            if (fullPng != null) {
+            if (fullImage != null) {
                 String name = String.format(Locale.ROOT, "%06d.png", id);
-                AtomicFiles.write(images.resolve(name), out -> out.write(fullPng));
+                fullImage.write(images.resolve(name));
                 try (PreparedStatement up = db.prepareStatement("UPDATE images SET image_file = ? WHERE id = ?")) {
                     up.setString(1, name);
                     up.setLong(2, id);

@@ -1,25 +1,24 @@
 package studio.pixart.app.model;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
-import studio.pixart.engine.io.SafetensorsFile;
-import studio.pixart.engine.io.TensorInfo;
+import studio.pixart.engine.model.ModelInspection;
 import studio.pixart.engine.model.PipelineFolder;
 
 /**
  * What the studio shows and needs about an opened pipeline, read once off the UI thread: plain
  * values only, so views and view-models never touch the file system.
  *
- * @param components   component name → "12.3 MB · float16" (size on disk and dtype of its weights)
+ * @param sampleSize   the transformer's sample_size (picks the resolution-binning table)
+ * @param sizeMultiple VAE factor × patch size: generated sides must be multiples of it
+ * @param components   component name → "12.3 MB · float16" (size on disk and dtypes of its weights)
  * @param tokenizerDir the tokenizer/ folder when it has spiece.model, else null
  */
 public record ModelInfo(String spec, Path root, String label, String variant, int maxSequenceLength,
-                        int nativeSize, int sampleSize, boolean lcm, Map<String, String> components,
+                        int nativeSize, int sampleSize, int sizeMultiple, boolean lcm, Map<String, String> components,
                         List<String> problems, Path tokenizerDir) {
 
     public ModelInfo {
@@ -31,53 +30,36 @@ public record ModelInfo(String spec, Path root, String label, String variant, in
         return problems.isEmpty();
     }
 
+    /** The engine's inspection (components, dtypes, bytes, problems) plus what the form needs. */
     public static ModelInfo of(PipelineFolder folder) {
+        ModelInspection inspection = ModelInspection.of(folder);
         Map<String, String> comps = new LinkedHashMap<>();
-        for (String c : PipelineFolder.COMPONENTS) {
-            if (folder.has(c)) {
-                comps.put(c, describe(folder.component(c)));
-            }
+        for (ModelInspection.Component c : inspection.components()) {
+            comps.put(c.name(), describe(c));
         }
         boolean hasTransformer = folder.has("transformer") && Files.isRegularFile(folder.component("transformer").resolve("config.json"));
         boolean hasVae = folder.has("vae") && Files.isRegularFile(folder.component("vae").resolve("config.json"));
         int sample = hasTransformer ? folder.transformerSampleSize() : 128;
+        int vaeFactor = hasVae ? folder.vaeScaleFactor() : 8;
+        int patch = hasTransformer ? folder.transformerConfig().path("patch_size").asInt(2) : 2;
         int nativeSize = hasTransformer && hasVae ? folder.defaultImageSize() : sample * 8;
         PipelineFolder.Variant v = hasTransformer ? folder.variant() : PipelineFolder.Variant.SIGMA;
         String label = hasTransformer && hasVae ? folder.label() : v.label;
         return new ModelInfo(folder.spec(), folder.root(), label, v.label, v.defaultMaxSequenceLength, nativeSize, sample,
-                hasTransformer && folder.has("scheduler") && folder.isLcm(), comps, folder.problems(),
+                vaeFactor * patch, hasTransformer && folder.has("scheduler") && folder.isLcm(), comps, inspection.problems(),
                 folder.has("tokenizer") && Files.isRegularFile(folder.component("tokenizer").resolve("spiece.model"))
                         ? folder.component("tokenizer") : null);
     }
 
-    /** Size on disk of the component's weights and the dtype of its first tensor. */
-    static String describe(Path dir) {
-        long bytes = 0;
-        String dtype = "";
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.sorted().toList()) {
-                String n = p.getFileName().toString();
-                if (n.endsWith(".safetensors")) {
-                    bytes += Files.size(p);
-                    if (dtype.isEmpty()) {
-                        try (SafetensorsFile f = SafetensorsFile.open(p)) {
-                            dtype = f.tensors().values().stream().findFirst().map(TensorInfo::dtype)
-                                    .map(d -> dtypeName(d.toString())).orElse("");
-                        } catch (RuntimeException e) {
-                            dtype = "unreadable";
-                        }
-                    }
-                } else if (n.equals("spiece.model")) {
-                    bytes += Files.size(p);
-                }
-            }
-        } catch (IOException e) {
-            return "unreadable: " + e.getMessage();
-        }
-        if (bytes == 0) {
+    /** "12.3 MB · float16" (the dtypes holding most parameters first), "config only" when no weights. */
+    static String describe(ModelInspection.Component c) {
+        if (c.bytesOnDisk() == 0) {
             return "config only";
         }
-        return humanBytes(bytes) + (dtype.isEmpty() ? "" : " · " + dtype);
+        List<String> dtypes = c.parametersByDtype().entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .map(e -> dtypeName(e.getKey())).toList();
+        return humanBytes(c.bytesOnDisk()) + (dtypes.isEmpty() ? "" : " · " + String.join(" + ", dtypes));
     }
 
     /** safetensors dtype codes in the names people know (F16 → float16). */

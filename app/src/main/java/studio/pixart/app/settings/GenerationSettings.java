@@ -2,20 +2,22 @@ package studio.pixart.app.settings;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import studio.pixart.engine.io.Json;
+import studio.pixart.engine.pipeline.GenerationMetadata;
 import studio.pixart.engine.pipeline.GenerationRequest;
 
 /**
- * Everything the form holds, as one immutable value: what is stored in the history, embedded in
- * exported images as JSON (chunk {@code pixart-studio}) and in the A1111 {@code parameters} text,
- * and restored from them.
+ * Everything the form holds, as one immutable value: what is stored in the history and settings.json,
+ * and what exported images carry. Images carry it in the engine's metadata layout
+ * ({@link #toMetadata}: the keys of {@code GenerationMetadata.describe} plus the studio's form
+ * keys), so a PNG from the command line and one from the studio restore the same way.
  *
  * @param seed        the seed used (history/export) or typed (form); with randomSeed the form draws a new one per job
  * @param aspect      aspect-ratio preset label ("16:9")
@@ -43,12 +45,61 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
                 sizeClass, width, height, numImages, device, dtype, preview, m);
     }
 
-    /** The engine request for this form with a concrete seed (binning on: the model's bins). */
-    public GenerationRequest toRequest(long concreteSeed) {
+    /**
+     * The engine request for this form with a concrete seed; {@code binning} as planned for the
+     * model (width/height are then the delivered size the engine resizes and crops to).
+     */
+    public GenerationRequest toRequest(long concreteSeed, boolean binning) {
         List<String> neg = negativePrompt == null || negativePrompt.isBlank() ? List.of() : List.of(negativePrompt);
         return new GenerationRequest(model, List.of(prompt), neg, concreteSeed, steps, guidance, sampler, width, height,
-                0, true, numImages, device, dtype, GenerationRequest.PreviewMode.valueOf(preview),
+                0, binning, numImages, device, dtype, GenerationRequest.PreviewMode.valueOf(preview),
                 GenerationRequest.KvCompressionMode.OFF);
+    }
+
+    /**
+     * What an exported image carries: these settings in the engine's keys, overlaid with the
+     * engine's own description of the image when there is one ({@code engine}: the generated size,
+     * token count, engine version...), plus the form keys only the studio uses.
+     */
+    public Map<String, Object> toMetadata(Map<String, Object> engine) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("prompt", prompt);
+        m.put("negative_prompt", negativePrompt);
+        m.put("seed", seed);
+        m.put("num_images", numImages);
+        m.put("steps", steps);
+        m.put("guidance", guidance);
+        m.put("sampler", sampler);
+        m.put("width", width);
+        m.put("height", height);
+        m.put("max_sequence_length", 0); // 0 = the model's default, as in the engine's request
+        m.put("model", model);
+        m.put("device", device);
+        m.put("dtype", dtype);
+        m.put("engine", "pixart-studio " + GenerationMetadata.ENGINE_VERSION);
+        if (engine != null) {
+            m.putAll(engine);
+        }
+        m.put("aspect", aspect);
+        m.put("size_class", sizeClass);
+        m.put("preview", preview);
+        return m;
+    }
+
+    /** Reads {@link #toMetadata}'s layout, or the engine's alone (a command-line image); gaps get defaults. */
+    public static GenerationSettings fromMetadata(JsonNode m) {
+        if (m == null || !m.isObject() || !m.has("prompt")) {
+            throw new IllegalArgumentException("not PixArt Studio metadata (no prompt)");
+        }
+        GenerationSettings d = defaults();
+        int w = m.path("width").asInt(d.width);
+        int h = m.path("height").asInt(d.height);
+        return new GenerationSettings(m.path("prompt").asText(""), m.path("negative_prompt").asText(""),
+                m.path("steps").asInt(d.steps), m.path("guidance").asDouble(d.guidance), m.path("sampler").asText(d.sampler),
+                m.path("seed").asLong(0), false, m.path("aspect").asText(""),
+                m.path("size_class").asInt((int) Math.round(Math.sqrt((double) w * h))), w, h,
+                m.path("num_images").asInt(1), m.path("device").asText(d.device), m.path("dtype").asText(d.dtype),
+                m.path("preview").asText(d.preview), m.path("model").asText("")).normalized();
     }
 
     public String toJson() {
@@ -68,42 +119,24 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
         }
     }
 
-    /** Fills what an older or foreign file left out with defaults. */
+    /** Fills what an older or foreign file left out with defaults ("" aspect: the preset closest to the size). */
     GenerationSettings normalized() {
         GenerationSettings d = defaults();
         return new GenerationSettings(prompt == null ? "" : prompt, negativePrompt == null ? "" : negativePrompt,
                 steps > 0 ? steps : d.steps, guidance >= 0 ? guidance : d.guidance,
                 Sampler.parse(sampler) == null ? d.sampler : Sampler.parse(sampler).id, seed, randomSeed,
-                aspect == null ? d.aspect : aspect, sizeClass > 0 ? sizeClass : d.sizeClass,
+                aspect == null ? "" : aspect, sizeClass > 0 ? sizeClass : d.sizeClass,
                 width > 0 ? width : d.width, height > 0 ? height : d.height, numImages > 0 ? numImages : 1,
                 device == null ? d.device : device, dtype == null ? d.dtype : dtype,
                 preview == null ? d.preview : preview, model == null ? "" : model);
     }
 
-    /**
-     * The A1111 "parameters" text that many tools read:
-     * {@code prompt\nNegative prompt: ...\nSteps: 20, Sampler: DPM++ 2M, CFG scale: 4.5, Seed: 1, Size: 1024x1024, Model: ...}
-     */
-    public String toParameters() {
-        StringBuilder sb = new StringBuilder(prompt);
-        if (negativePrompt != null && !negativePrompt.isBlank()) {
-            sb.append("\nNegative prompt: ").append(negativePrompt);
-        }
-        Sampler s = Sampler.parse(sampler);
-        sb.append("\nSteps: ").append(steps)
-                .append(", Sampler: ").append(s == null ? sampler : s.display)
-                .append(", CFG scale: ").append(fmt(guidance))
-                .append(", Seed: ").append(seed)
-                .append(", Size: ").append(width).append('x').append(height);
-        if (model != null && !model.isBlank()) {
-            sb.append(", Model: ").append(quoteIfNeeded(model));
-        }
-        return sb.toString();
-    }
-
     private static final Pattern KV = Pattern.compile("\\s*(\\w[\\w \\-/]+):\\s*(\"(?:\\\\.|[^\\\\\"])+\"|[^,]*)(?:,|$)");
 
-    /** Reads A1111-style parameters (ours or another tool's); unknown keys are ignored. */
+    /**
+     * Reads an A1111-style {@code parameters} text (the engine's {@code GenerationMetadata.parametersText},
+     * or another tool's); unknown keys are ignored.
+     */
     public static GenerationSettings fromParameters(String text) {
         if (text == null || text.isBlank()) {
             throw new IllegalArgumentException("the image's parameters text is empty");
@@ -158,14 +191,6 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
         return new GenerationSettings(prompt.toString(), negative.toString(), steps, cfg,
                 sampler == null ? d.sampler : sampler.id, seed, !kv.containsKey("Seed"), null, sizeClass, w, h, 1,
                 d.device, d.dtype, d.preview, kv.getOrDefault("Model", "")).normalized();
-    }
-
-    private static String quoteIfNeeded(String v) {
-        return v.contains(",") || v.contains("\"") ? "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : v;
-    }
-
-    static String fmt(double d) {
-        return d == Math.rint(d) ? String.format(Locale.ROOT, "%.1f", d) : String.valueOf(d);
     }
 
     private static int parseInt(String s, int def) {

@@ -231,12 +231,25 @@ public final class MainWindow {
         sizeLabel.setId("sizeLabel");
         sizeLabel.getStyleClass().add("size-label");
         sizeLabel.textProperty().bind(vm.sizeLabel);
+        sizeLabel.setWrapText(true);
+        CheckBox binning = new CheckBox("Snap to the model's size bins");
+        binning.setId("binningCheck");
+        // shows what the request will do: unticked and disabled when the model has no bin table
+        Runnable showBinning = () -> binning.setSelected(vm.binning.get() && vm.binningAvailable.get());
+        vm.binning.addListener((o, a, b) -> showBinning.run());
+        vm.binningAvailable.addListener((o, a, b) -> showBinning.run());
+        showBinning.run();
+        binning.setOnAction(e -> vm.binning.set(binning.isSelected()));
+        binning.disableProperty().bind(vm.binningAvailable.not());
+        binning.setTooltip(new javafx.scene.control.Tooltip(
+                "PixArt generates best at its trained sizes: the image is generated at the closest bin and then "
+                        + "resized and cropped to the size you asked for. Off: generated at the size itself."));
 
         VBox box = new VBox(8,
                 promptHeader, promptArea, overflow,
                 sectionTitle("Negative prompt"), negative,
                 sectionTitle("Aspect ratio"), picker,
-                sectionTitle("Size"), sizeButtons, sizeLabel,
+                sectionTitle("Size"), sizeButtons, sizeLabel, binning,
                 sectionTitle("Settings"), settingsGrid());
         box.getStyleClass().add("sidebar-content");
         VBox.setVgrow(promptArea, Priority.SOMETIMES);
@@ -607,7 +620,8 @@ public final class MainWindow {
         FileChooser c = new FileChooser();
         c.setTitle("Export image");
         c.getExtensionFilters().setAll(new FileChooser.ExtensionFilter("PNG with settings", "*.png"),
-                new FileChooser.ExtensionFilter("JPEG", "*.jpg", "*.jpeg"));
+                new FileChooser.ExtensionFilter("JPEG", "*.jpg", "*.jpeg"),
+                new FileChooser.ExtensionFilter("TIFF", "*.tif", "*.tiff"));
         c.setInitialFileName("pixart-" + vm.lastSeed.get() + ".png");
         File f = c.showSaveDialog(window());
         if (f != null) {

@@ -34,7 +34,8 @@ import javax.imageio.ImageIO;
 import studio.pixart.app.StudioContext;
 import studio.pixart.app.history.HistoryEntry;
 import studio.pixart.app.history.HistoryStore;
-import studio.pixart.app.io.ImageExport;
+import studio.pixart.app.io.ImageFiles;
+import studio.pixart.engine.image.ImageExport;
 import studio.pixart.app.model.AspectRatio;
 import studio.pixart.app.model.ModelInfo;
 import studio.pixart.app.model.PlannedSize;
@@ -73,8 +74,12 @@ public final class StudioViewModel implements AutoCloseable {
     private HistoryStore history;
     private AppSettings appSettings = AppSettings.empty();
     private JobHandle currentJob;
+    /** Which generate() the UI listens to: events of older jobs (late deliveries) are dropped. */
+    private long jobToken;
     private GenerationSettings currentJobSettings;
     private RgbImage lastPreview;
+    /** What an export of the canvas image embeds (engine description + form); null for previews. */
+    private Map<String, Object> imageMetadata;
 
     // prompt panel
     public final StringProperty prompt = new SimpleStringProperty("");
@@ -91,6 +96,10 @@ public final class StudioViewModel implements AutoCloseable {
     public final ObjectProperty<SizeClass> sizeClass = new SimpleObjectProperty<>(SizeClass.STANDARD.get(1));
     public final ObjectProperty<PlannedSize> plannedSize = new SimpleObjectProperty<>();
     public final StringProperty sizeLabel = new SimpleStringProperty("");
+    /** Snap to the model's aspect-ratio bins (the reference pipeline's default); off = exact size. */
+    public final BooleanProperty binning = new SimpleBooleanProperty(true);
+    /** False when the model's sample size has no bin table (the switch is disabled then). */
+    public final BooleanProperty binningAvailable = new SimpleBooleanProperty(true);
 
     // settings
     public final IntegerProperty steps = new SimpleIntegerProperty(20);
@@ -136,6 +145,7 @@ public final class StudioViewModel implements AutoCloseable {
         tokenCounter.addListener((o, a, b) -> recount());
         aspect.addListener((o, a, b) -> replan());
         sizeClass.addListener((o, a, b) -> replan());
+        binning.addListener((o, a, b) -> replan());
         model.addListener((o, a, b) -> onModelChanged(b));
         historyQuery.addListener((o, a, b) -> refreshHistory());
         tokenCounter.set(StudioContext.fallbackTokenCounter(null));
@@ -202,12 +212,10 @@ public final class StudioViewModel implements AutoCloseable {
             return;
         }
         int[] req = a.sizeFor(c.side());
-        PlannedSize p = ctx.sizePlanner().plan(req[0], req[1], model.get());
+        PlannedSize p = ctx.sizePlanner().plan(req[0], req[1], model.get(), binning.get());
+        binningAvailable.set(ctx.sizePlanner().hasBins(model.get()));
         plannedSize.set(p);
-        sizeLabel.set(p.resized()
-                ? "Generates " + p.generatedWidth() + " \u00d7 " + p.generatedHeight() + "  \u2192  delivers "
-                        + p.requestedWidth() + " \u00d7 " + p.requestedHeight()
-                : "Generates " + p.generatedWidth() + " \u00d7 " + p.generatedHeight());
+        sizeLabel.set(p.label());
     }
 
     private void onModelChanged(ModelInfo m) {
@@ -278,8 +286,8 @@ public final class StudioViewModel implements AutoCloseable {
         PlannedSize p = plannedSize.get();
         ModelInfo m = model.get();
         return new GenerationSettings(prompt.get(), negativePrompt.get(), steps.get(), guidance.get(), sampler.get().id,
-                seed.get(), randomSeed.get(), aspect.get().label(), sizeClass.get().side(), p.requestedWidth(),
-                p.requestedHeight(), numImages.get(), device.get(), dtype.get(), previewMode.get().name(),
+                seed.get(), randomSeed.get(), aspect.get().label(), sizeClass.get().side(), p.deliveredWidth(),
+                p.deliveredHeight(), numImages.get(), device.get(), dtype.get(), previewMode.get().name(),
                 m == null ? modelSpec.get() : m.spec());
     }
 
@@ -321,8 +329,10 @@ public final class StudioViewModel implements AutoCloseable {
         appSettings = appSettings.withLastForm(form());
         saveAppSettings();
         try {
-            var request = settings.toRequest(s).withModel(m.root().toString());
-            currentJob = service().submit(request, ev -> ui.execute(() -> onEvent(ev)));
+            var request = settings.toRequest(s, plannedSize.get().binned()).withModel(m.root().toString());
+            // the token, not the handle, identifies the job: its first events may arrive before submit returns
+            long token = ++jobToken;
+            currentJob = service().submit(request, ev -> ui.execute(() -> onEvent(token, ev)));
         } catch (RuntimeException e) {
             running.set(false);
             progressText.set("Not started");
@@ -332,7 +342,7 @@ public final class StudioViewModel implements AutoCloseable {
 
     private GenerationService service() {
         if (service == null) {
-            service = ctx.services().get();
+            service = ctx.newService();
         }
         return service;
     }
@@ -352,8 +362,8 @@ public final class StudioViewModel implements AutoCloseable {
         }
     }
 
-    private void onEvent(JobEvent ev) {
-        if (currentJob == null || ev.jobId() != currentJob.id()) {
+    private void onEvent(long token, JobEvent ev) {
+        if (token != jobToken) {
             return;
         }
         // Java 17: no pattern matching for switch yet
@@ -374,6 +384,7 @@ public final class StudioViewModel implements AutoCloseable {
                 image.set(p.image());
                 imageIsPreview.set(true);
                 imageSettings.set(null);
+                imageMetadata = null;
             }
         } else if (ev instanceof JobEvent.Decoding d) {
             progressText.set(d.tiles() > 1 ? "Decoding tile " + d.tile() + " / " + d.tiles() : "Decoding\u2026");
@@ -381,6 +392,7 @@ public final class StudioViewModel implements AutoCloseable {
             finish(f);
         } else if (ev instanceof JobEvent.Failed f) {
             end(f, "Failed");
+            progress.set(0);
             error.set(new ErrorInfo("Generation failed", f.message(), f.advice()));
         } else if (ev instanceof JobEvent.Cancelled c) {
             end(c, "Cancelled at step " + c.atStep());
@@ -388,7 +400,8 @@ public final class StudioViewModel implements AutoCloseable {
             RgbImage preview = lastPreview;
             GenerationSettings s = currentJobSettings;
             String label = modelLabel();
-            io.execute(() -> record(HistoryEntry.Status.CANCELLED, 0, s, label, preview, Map.of(), "cancelled at step " + c.atStep()));
+            io.execute(() -> record(HistoryEntry.Status.CANCELLED, 0, s, null, label, preview, Map.of(),
+                    "cancelled at step " + c.atStep()));
         }
     }
 
@@ -402,19 +415,24 @@ public final class StudioViewModel implements AutoCloseable {
         progress.set(1);
         Duration total = f.timings().getOrDefault("total", f.timings().values().stream().reduce(Duration.ZERO, Duration::plus));
         end(f, "Done in " + formatDuration(total) + "  \u00b7  seed " + currentJobSettings.seed());
+        GenerationSettings s = currentJobSettings;
+        List<Map<String, Object>> metadata = new ArrayList<>();
+        for (int i = 0; i < f.images().size(); i++) {
+            metadata.add(s.toMetadata(i < f.metadata().size() ? f.metadata().get(i) : null));
+        }
         if (!f.images().isEmpty()) {
             image.set(f.images().get(0));
             imageIsPreview.set(false);
-            imageSettings.set(currentJobSettings);
+            imageSettings.set(s);
+            imageMetadata = metadata.get(0);
         }
         Map<String, Long> ms = new LinkedHashMap<>();
         f.timings().forEach((k, v) -> ms.put(k, v.toMillis()));
-        GenerationSettings s = currentJobSettings;
         String label = modelLabel();
         List<RgbImage> images = new ArrayList<>(f.images());
         io.execute(() -> {
             for (int i = 0; i < images.size(); i++) {
-                record(HistoryEntry.Status.FINISHED, i, s, label, images.get(i), ms, "");
+                record(HistoryEntry.Status.FINISHED, i, s, metadata.get(i), label, images.get(i), ms, "");
             }
         });
     }
@@ -424,17 +442,18 @@ public final class StudioViewModel implements AutoCloseable {
         return m == null ? "" : m.label();
     }
 
-    /** On the I/O thread: stores one history row (and the full PNG for finished images). */
-    private void record(HistoryEntry.Status st, int index, GenerationSettings s, String label, RgbImage img,
-                        Map<String, Long> timings, String message) {
+    /** On the I/O thread: stores one history row (and the full PNG with its metadata for finished images). */
+    private void record(HistoryEntry.Status st, int index, GenerationSettings s, Map<String, Object> metadata,
+                        String label, RgbImage img, Map<String, Long> timings, String message) {
         if (history == null) {
             return;
         }
         try {
             byte[] thumb = img == null ? new byte[0] : thumbnail(img.toBufferedImage(), 192);
-            byte[] full = st == HistoryEntry.Status.FINISHED && img != null ? ImageExport.png(img.toBufferedImage(), s) : null;
+            HistoryStore.ImageWriter full = st == HistoryEntry.Status.FINISHED && img != null
+                    ? file -> ImageFiles.write(file, img, metadata) : null;
             HistoryEntry e = new HistoryEntry(0, Instant.now(), st, index, s, label,
-                    img == null ? s.width() : img.width(), img == null ? s.height() : img.height(), timings, thumb, "", message);
+                    full != null ? img.width() : s.width(), full != null ? img.height() : s.height(), timings, thumb, "", message);
             history.add(e, full);
             List<HistoryEntry> items = history.search(historyQuery.get(), HISTORY_LIMIT);
             ui.execute(() -> historyItems.setAll(items));
@@ -509,11 +528,13 @@ public final class StudioViewModel implements AutoCloseable {
                     return;
                 }
                 RgbImage rgb = RgbImage.fromBufferedImage(img);
+                Map<String, Object> meta = p == null ? null : ImageFiles.readMetadata(p);
                 ui.execute(() -> {
                     if (!running.get()) {
                         image.set(rgb);
                         imageIsPreview.set(p == null);
                         imageSettings.set(p == null ? null : e.settings());
+                        imageMetadata = p == null ? null : meta;
                     }
                 });
             } catch (IOException ex) {
@@ -561,7 +582,8 @@ public final class StudioViewModel implements AutoCloseable {
     public void restoreFromFile(Path file) {
         io.execute(() -> {
             try {
-                GenerationSettings s = ImageExport.readSettings(file);
+                GenerationSettings s = ImageFiles.readSettings(file);
+                Map<String, Object> meta = ImageFiles.readMetadata(file);
                 BufferedImage img = ImageIO.read(file.toFile());
                 RgbImage rgb = img == null ? null : RgbImage.fromBufferedImage(img);
                 ui.execute(() -> {
@@ -570,6 +592,7 @@ public final class StudioViewModel implements AutoCloseable {
                         image.set(rgb);
                         imageIsPreview.set(false);
                         imageSettings.set(s);
+                        imageMetadata = meta;
                     }
                     error.set(null);
                     status.set("Settings restored from " + file.getFileName());
@@ -585,21 +608,32 @@ public final class StudioViewModel implements AutoCloseable {
         return image.get() != null && !imageIsPreview.get();
     }
 
-    /** Exports the canvas image with its settings; {@code done} gets the file on success (UI thread). */
-    public void export(Path file, Consumer<Path> done) {
+    /**
+     * Exports the canvas image with its settings by extension (.png, .jpg, .tif; a name without one
+     * gets .png); {@code done} gets the file written on success (UI thread).
+     */
+    public void export(Path chosen, Consumer<Path> done) {
+        Path file = chosen;
+        try {
+            ImageExport.formatOf(file);
+        } catch (IllegalArgumentException e) {
+            file = file.resolveSibling(file.getFileName() + ".png"); // no known extension: PNG keeps the settings
+        }
+        Path target = file;
         RgbImage img = image.get();
         GenerationSettings s = imageSettings.get();
+        Map<String, Object> meta = s == null ? null : s.toMetadata(imageMetadata);
         if (img == null || imageIsPreview.get()) {
             error.set(new ErrorInfo("Nothing to export", "There is no finished image on the canvas.", "Generate an image or pick one from the history."));
             return;
         }
         io.execute(() -> {
             try {
-                ImageExport.write(file, img.toBufferedImage(), s);
+                ImageFiles.write(target, img, meta);
                 ui.execute(() -> {
-                    status.set("Exported " + file);
+                    status.set("Exported " + target);
                     if (done != null) {
-                        done.accept(file);
+                        done.accept(target);
                     }
                 });
             } catch (IOException | RuntimeException e) {

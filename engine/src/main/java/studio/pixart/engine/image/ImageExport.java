@@ -288,6 +288,96 @@ public final class ImageExport {
         }
     }
 
+    /**
+     * The EXIF UserComment of a JPEG (what {@link #write} puts the parameters text in), or null when
+     * the file has none. Reads only the segments before the image data; accepts both byte orders and
+     * the ASCII (read as UTF-8, as we write it), UNICODE (UCS-2) and undefined character codes.
+     *
+     * @throws IOException when the file is not a JPEG or its EXIF segment is malformed
+     */
+    public static String readJpegComment(Path file) throws IOException {
+        byte[] d;
+        try (InputStream in = Files.newInputStream(file)) {
+            d = in.readNBytes(1 << 20); // metadata segments come first; 1 MiB is plenty
+        }
+        if (d.length < 4 || (d[0] & 0xff) != 0xff || (d[1] & 0xff) != 0xd8) {
+            throw new IOException(file.getFileName() + " is not a JPEG file");
+        }
+        int pos = 2;
+        while (pos + 4 <= d.length && (d[pos] & 0xff) == 0xff) {
+            int marker = d[pos + 1] & 0xff;
+            if (marker == 0xda || marker == 0xd9) {
+                return null; // start of scan / end of image: no EXIF before the image data
+            }
+            int len = ((d[pos + 2] & 0xff) << 8) | (d[pos + 3] & 0xff);
+            int body = pos + 4;
+            if (len < 2 || body + len - 2 > d.length) {
+                throw new IOException(file.getFileName() + ": JPEG segment 0x" + Integer.toHexString(marker)
+                        + " has an impossible length " + len);
+            }
+            if (marker == 0xe1 && len >= 8 && new String(d, body, 6, StandardCharsets.ISO_8859_1).equals("Exif\0\0")) {
+                return exifUserComment(java.nio.ByteBuffer.wrap(d, body + 6, len - 8).slice(), file);
+            }
+            pos = body + len - 2;
+        }
+        return null;
+    }
+
+    /** Follows IFD0 → ExifIFD (0x8769) → UserComment (0x9286) inside one EXIF TIFF block. */
+    private static String exifUserComment(java.nio.ByteBuffer tiff, Path file) throws IOException {
+        try {
+            if (tiff.get(0) == 'I' && tiff.get(1) == 'I') {
+                tiff.order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            } else if (tiff.get(0) != 'M' || tiff.get(1) != 'M') {
+                throw new IOException(file.getFileName() + ": EXIF segment has no TIFF byte order mark");
+            }
+            int exifIfd = (int) ifdValue(tiff, tiff.getInt(4), 0x8769);
+            if (exifIfd <= 0) {
+                return null;
+            }
+            int entry = ifdEntry(tiff, exifIfd, 0x9286);
+            if (entry < 0) {
+                return null;
+            }
+            int count = tiff.getInt(entry + 4);
+            int offset = count <= 4 ? entry + 8 : tiff.getInt(entry + 8);
+            if (count < 8) {
+                return ""; // not even the 8-byte character code: an empty comment
+            }
+            if (offset < 0 || (long) offset + count > tiff.limit()) {
+                throw new IOException(file.getFileName() + ": EXIF UserComment points outside the EXIF segment");
+            }
+            byte[] code = new byte[8];
+            byte[] text = new byte[count - 8];
+            tiff.get(offset, code).get(offset + 8, text);
+            String c = new String(code, StandardCharsets.US_ASCII);
+            String s = c.startsWith("UNICODE")
+                    ? new String(text, tiff.order() == java.nio.ByteOrder.BIG_ENDIAN ? StandardCharsets.UTF_16BE : StandardCharsets.UTF_16LE)
+                    : new String(text, StandardCharsets.UTF_8);
+            int nul = s.indexOf('\0');
+            return nul >= 0 ? s.substring(0, nul) : s;
+        } catch (IndexOutOfBoundsException e) {
+            throw new IOException(file.getFileName() + ": EXIF segment is truncated or points outside itself", e);
+        }
+    }
+
+    /** Position of the IFD entry with {@code tag}, or -1. */
+    private static int ifdEntry(java.nio.ByteBuffer tiff, int ifd, int tag) {
+        int n = tiff.getShort(ifd) & 0xffff;
+        for (int i = 0; i < n; i++) {
+            int e = ifd + 2 + 12 * i;
+            if ((tiff.getShort(e) & 0xffff) == tag) {
+                return e;
+            }
+        }
+        return -1;
+    }
+
+    private static long ifdValue(java.nio.ByteBuffer tiff, int ifd, int tag) {
+        int e = ifdEntry(tiff, ifd, tag);
+        return e < 0 ? -1 : tiff.getInt(e + 8) & 0xffffffffL;
+    }
+
     /** Text chunks of a PNG (tEXt and iTXt), e.g. to restore settings from an exported image. */
     public static Map<String, String> readPngText(Path file) throws IOException {
         Map<String, String> out = new LinkedHashMap<>();

@@ -90,6 +90,35 @@ class ImageExportTest {
     }
 
     @Test
+    void jpegCommentReadsBackTheParameters() throws IOException {
+        Path f = dir.resolve("back.jpg");
+        ImageExport.write(gradient(32, 24), f, PARAMS, null, ImageExport.Options.defaults());
+        assertEquals(PARAMS, ImageExport.readJpegComment(f));
+        Path plain = dir.resolve("plain.jpg");
+        ImageExport.write(gradient(32, 24), plain, null, null, ImageExport.Options.defaults());
+        assertEquals(null, ImageExport.readJpegComment(plain), "no EXIF: no comment");
+    }
+
+    @Test
+    void malformedJpegCommentIsAClearError() throws IOException {
+        Path png = dir.resolve("not.png");
+        ImageExport.write(gradient(8, 8), png, PARAMS, null, ImageExport.Options.defaults());
+        IOException notJpeg = assertThrows(IOException.class, () -> ImageExport.readJpegComment(png));
+        assertTrue(notJpeg.getMessage().contains("not a JPEG"), notJpeg.getMessage());
+
+        Path f = dir.resolve("broken.jpg");
+        ImageExport.write(gradient(8, 8), f, PARAMS, null, ImageExport.Options.defaults());
+        byte[] b = Files.readAllBytes(f);
+        int exif = new String(b, StandardCharsets.ISO_8859_1).indexOf("Exif\0\0");
+        // the UserComment entry's value offset: TIFF header 8 + IFD0 (2 + 12 + 4) + count 2 + tag/type/count 8
+        int valueOffset = exif + 6 + 8 + 18 + 2 + 8;
+        b[valueOffset] = 0x7f;
+        Files.write(f, b);
+        IOException e = assertThrows(IOException.class, () -> ImageExport.readJpegComment(f));
+        assertTrue(e.getMessage().contains("outside the EXIF segment"), e.getMessage());
+    }
+
+    @Test
     void tiffHasResolutionAndDescription() throws IOException {
         Path f = dir.resolve("out.tif");
         ImageExport.write(gradient(50, 70), f, PARAMS, null, new ImageExport.Options(300, false, 0.9f));
