@@ -118,6 +118,7 @@ final class PosterCommand implements Callable<Integer> {
                         err.printf("%-7s %d/%d  %.1f s%n", stage.name().toLowerCase(), done, total, (System.nanoTime() - t0) / 1e9);
                         err.flush();
                     }, cancel::get);
+            err.println("timings (ms): " + r.timingsMillis());
             long te = System.nanoTime();
             ImageExport.write(r.image(), job.out, GenerationMetadata.parametersText(r.metadata()), Json.write(r.metadata()),
                     new ImageExport.Options(dpi, job.sixteenBit, job.quality / 100f));

@@ -387,7 +387,7 @@ public final class PixArtPipeline implements AutoCloseable {
         float shift = (float) vae.config().shiftFactor();
         try (NDManager m = Torch.newManager()) {
             NDArray x = m.create(chw, new Shape(1, 3, h, w)).toDevice(device, false).toType(vae.dtype(), false);
-            try (AutoencoderKL.Moments moments = TiledVae.encodeTiled(vae, x, TiledVae.TileOptions.auto(),
+            try (AutoencoderKL.Moments moments = TiledVae.encodeTiled(vae, x, vaeTiles(),
                     (done, total) -> { }, cancelled == null ? () -> false : cancelled)) {
                 float[] mean = moments.mean().toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
                 for (int i = 0; i < mean.length; i++) {
@@ -411,10 +411,20 @@ public final class PixArtPipeline implements AutoCloseable {
                                  TiledVae.TileListener progress) {
         try (NDManager m = Torch.newManager()) {
             NDArray zt = m.create(z, new Shape(1, channels, lh, lw)).toDevice(device, false).toType(vae.dtype(), false);
-            NDArray out = TiledVae.decodeTiled(vae, zt, TiledVae.TileOptions.auto(), progress, cancelled);
+            NDArray out = TiledVae.decodeTiled(vae, zt, vaeTiles(), progress, cancelled);
             // AutoencoderKL.decode reports NaN/Inf per tile with a specific message
             return out.toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
         }
+    }
+
+    /**
+     * VAE tiling: untiled (exactly the reference) while the image fits the memory budget and, on
+     * the CPU, is at most 1 MP (128 × 128 latent cells — every 1024-class bin); larger images on the
+     * CPU are tiled because the mid-block attention grows with the square of the area.
+     */
+    private TiledVae.TileOptions vaeTiles() {
+        TiledVae.TileOptions auto = TiledVae.TileOptions.auto();
+        return device.isGpu() ? auto : auto.withMaxUntiledArea(128 * 128);
     }
 
     /** clamp(x / 2 + 0.5, 0, 1) and planar → interleaved, as the reference's output_type="np". */

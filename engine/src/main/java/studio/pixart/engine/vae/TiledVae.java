@@ -54,7 +54,7 @@ public final class TiledVae {
      * training size and diffusers' default tile): the mid-block attention is quadratic in the
      * tile area, so beyond this tiles get slower per pixel even when memory would allow them.
      */
-    static final int MAX_AUTO_TILE = 128;
+    static final int MAX_AUTO_TILE = 64; // 512 px at 8×, as diffusers' tiled VAE
 
     private TiledVae() {}
 
@@ -62,7 +62,7 @@ public final class TiledVae {
      * Tile size and overlap in latent cells (0 = choose automatically: the largest tile within
      * the memory budget, overlap a quarter of the tile).
      */
-    public record TileOptions(int tile, int overlap, long memoryBudgetBytes) {
+    public record TileOptions(int tile, int overlap, long memoryBudgetBytes, int maxUntiledArea) {
         public TileOptions {
             if (tile < 0 || overlap < 0 || memoryBudgetBytes <= 0) {
                 throw new IllegalArgumentException("tile and overlap must be ≥ 0 and the budget > 0");
@@ -72,16 +72,25 @@ public final class TiledVae {
             }
         }
 
+        /**
+         * As {@link #auto()}, but images above {@code latentCells} latent cells are tiled even when
+         * they fit the memory budget: the mid-block attention grows with the square of the area,
+         * so on a CPU a 4K decode is only practical in tiles (0 = no such limit).
+         */
+        public TileOptions withMaxUntiledArea(int latentCells) {
+            return new TileOptions(tile, overlap, memoryBudgetBytes, latentCells);
+        }
+
         public static TileOptions auto() {
-            return new TileOptions(0, 0, DEFAULT_BUDGET_BYTES);
+            return new TileOptions(0, 0, DEFAULT_BUDGET_BYTES, 0);
         }
 
         public static TileOptions budget(long bytes) {
-            return new TileOptions(0, 0, bytes);
+            return new TileOptions(0, 0, bytes, 0);
         }
 
         public static TileOptions fixed(int tile, int overlap) {
-            return new TileOptions(tile, overlap, DEFAULT_BUDGET_BYTES);
+            return new TileOptions(tile, overlap, DEFAULT_BUDGET_BYTES, 0);
         }
     }
 
@@ -207,7 +216,8 @@ public final class TiledVae {
     /** {tileH, tileW, overlap} in latent cells for an h×w latent grid. */
     static int[] chooseTile(TileOptions o, int h, int w, java.util.function.BiFunction<Integer, Integer, Long> estimate) {
         int t = o.tile();
-        if (t == 0 && estimate.apply(h, w) <= o.memoryBudgetBytes()) {
+        boolean smallEnough = o.maxUntiledArea() <= 0 || (long) h * w <= o.maxUntiledArea();
+        if (t == 0 && smallEnough && estimate.apply(h, w) <= o.memoryBudgetBytes()) {
             // Fits the budget: one tile, exactly the untiled result.
             t = Math.max(h, w);
         } else if (t == 0) {
