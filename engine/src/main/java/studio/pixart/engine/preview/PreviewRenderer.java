@@ -23,7 +23,7 @@ public final class PreviewRenderer {
     private final PixArtPipeline pipeline;
     private final GenerationRequest.PreviewMode mode;
     private final LatentPreview fast;
-    private final long loopStart = System.nanoTime();
+    private long loopStart = System.nanoTime();
     private long vaeNanos;
     private long fastNanos;
 
@@ -31,6 +31,11 @@ public final class PreviewRenderer {
         this.pipeline = pipeline;
         this.mode = mode;
         this.fast = LatentPreview.forScalingFactor((float) pipeline.vae().config().scalingFactor());
+    }
+
+    /** Marks the start of the denoising loop: the VAE budget is a share of the loop's time only. */
+    public void startLoop() {
+        loopStart = System.nanoTime();
     }
 
     public void render(PixArtPipeline.StepState s, BooleanSupplier cancelled, Consumer<Rendered> out) {
