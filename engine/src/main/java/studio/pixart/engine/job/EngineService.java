@@ -280,6 +280,12 @@ public final class EngineService implements GenerationService {
             } else {
                 job.finish(new JobEvent.Failed(job.id, msg, adviceFor(e)), JobHandle.State.FAILED);
             }
+        } catch (Error e) {
+            // Any other error (a native library problem, a stack overflow) still ends the job, so
+            // nobody waits forever on its future; the worker lives on for the next job.
+            job.finish(new JobEvent.Failed(job.id, e.toString(),
+                    "This looks like a bug or a broken installation; the message above says where it happened."),
+                    JobHandle.State.FAILED);
         }
     }
 

@@ -276,17 +276,19 @@ class EngineServiceTest {
         long fast = run(req, new Recorder()).timings().get("denoise").toMillis();
         Recorder slow = new Recorder(e -> {
             if (e instanceof JobEvent.Preview) {
-                sleep(200);
+                sleep(1000);
             }
         });
         JobEvent.Finished fin = run(req, slow);
         long slowLoop = fin.timings().get("denoise").toMillis();
         int delivered = slow.all(JobEvent.Preview.class).size();
-        System.out.printf("loop %d ms with a fast listener, %d ms with one sleeping 200 ms per preview; "
+        System.out.printf("loop %d ms with a fast listener, %d ms with one sleeping 1 s per preview; "
                 + "%d of %d previews delivered%n", fast, slowLoop, delivered, steps);
-        // 2 shared cores: timing noise is large; a loop that waited for the listener would take
-        // ≥ 20 × 200 ms = 4 s.
-        assertTrue(slowLoop <= 2 * fast + 300, "loop " + slowLoop + " ms vs " + fast + " ms");
+        // A loop that waited for the listener would take ≥ 20 × 1 s. The comparison with the fast
+        // run allows 3× + 1 s: 2 shared cores under other people's load make timings noisy
+        // (a 3× swing between identical runs has been seen here).
+        assertTrue(slowLoop < steps * 1000L, "the loop waited for the listener: " + slowLoop + " ms");
+        assertTrue(slowLoop <= 3 * fast + 1000, "loop " + slowLoop + " ms vs " + fast + " ms");
         assertTrue(delivered < steps, "previews are coalesced (latest wins), " + delivered + " delivered");
         List<JobEvent.Preview> previews = slow.all(JobEvent.Preview.class);
         assertEquals(steps, previews.get(previews.size() - 1).step(), "the newest preview is the last step's");
