@@ -9,7 +9,8 @@ import studio.pixart.engine.pipeline.GenerationMetadata;
 @Command(name = "pixart", mixinStandardHelpOptions = true,
         versionProvider = PixArtCli.Version.class,
         description = "PixArt Studio engine: local text-to-image with PixArt-Σ / PixArt-α.",
-        subcommands = {InspectCommand.class, TokenizeCommand.class, EncodeCommand.class, GenerateCommand.class, PosterCommand.class})
+        subcommands = {InspectCommand.class, TokenizeCommand.class, EncodeCommand.class, GenerateCommand.class,
+                PosterCommand.class, BenchCommand.class})
 public final class PixArtCli {
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

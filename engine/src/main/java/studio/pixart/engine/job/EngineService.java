@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -40,6 +41,8 @@ public final class EngineService implements GenerationService {
     private final Thread worker;
     private final Thread delivery;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Jobs submitted and not yet ended (queued + running): the next job's queue position. */
+    private final AtomicInteger active = new AtomicInteger();
     private final EmbeddingCache embeddingCache;
     private final ModelLocator locator;
     private volatile Job current;
@@ -67,8 +70,17 @@ public final class EngineService implements GenerationService {
         final Consumer<JobEvent> listener;
         final CompletableFuture<JobEvent> done = new CompletableFuture<>();
         final AtomicBoolean cancelRequested = new AtomicBoolean();
+        final AtomicBoolean ended = new AtomicBoolean();
+        /** Written by the worker, read by the delivery thread: the newest preview not yet taken. */
         final AtomicReference<JobEvent.Preview> previewSlot = new AtomicReference<>();
         volatile State state = State.QUEUED;
+        /** Steps the worker has completed (written by the worker after each step). */
+        volatile int stepsDone;
+        /** {@link #stepsDone} at the moment cancel() was first called; -1 = never cancelled. */
+        volatile int stepsAtCancel = -1;
+        // Delivery thread only: the last Step delivered and a preview waiting for its Step event.
+        private int deliveredStep;
+        private JobEvent.Preview held;
 
         Job(GenerationRequest request, Consumer<JobEvent> listener) {
             this.request = request;
@@ -87,7 +99,9 @@ public final class EngineService implements GenerationService {
 
         @Override
         public void cancel() {
-            cancelRequested.set(true);
+            if (cancelRequested.compareAndSet(false, true)) {
+                stepsAtCancel = stepsDone;
+            }
             if (queue.remove(this)) {
                 finish(new JobEvent.Cancelled(id, 0), State.CANCELLED);
             }
@@ -98,18 +112,40 @@ public final class EngineService implements GenerationService {
             return done;
         }
 
-        void emit(JobEvent e) {
-            deliveries.add(() -> deliver(e));
+        boolean stopRequested() {
+            return cancelRequested.get() || closed.get();
         }
 
+        void emit(JobEvent e) {
+            deliveries.add(() -> {
+                deliver(e);
+                if (e instanceof JobEvent.Step s) {
+                    deliveredStep = s.step();
+                    deliverPreviewIfDue();
+                }
+            });
+        }
+
+        /**
+         * Latest-wins: the worker only swaps the slot (never waits); a delivery task is queued only
+         * when the slot was empty, so however slow the listener, at most one preview per job waits.
+         */
         void emitPreview(JobEvent.Preview p) {
             if (previewSlot.getAndSet(p) == null) {
-                deliveries.add(() -> {
-                    JobEvent.Preview latest = previewSlot.getAndSet(null);
-                    if (latest != null) {
-                        deliver(latest);
-                    }
-                });
+                deliveries.add(this::deliverPreviewIfDue);
+            }
+        }
+
+        /** A preview is never delivered before the Step event of its step (events stay in order). */
+        private void deliverPreviewIfDue() {
+            JobEvent.Preview newest = previewSlot.getAndSet(null);
+            if (newest != null) {
+                held = newest;
+            }
+            if (held != null && held.step() <= deliveredStep) {
+                JobEvent.Preview p = held;
+                held = null;
+                deliver(p);
             }
         }
 
@@ -122,7 +158,11 @@ public final class EngineService implements GenerationService {
         }
 
         void finish(JobEvent terminal, State s) {
+            if (!ended.compareAndSet(false, true)) {
+                return;
+            }
             state = s;
+            active.decrementAndGet();
             emit(terminal);
             deliveries.add(() -> done.complete(terminal));
         }
@@ -130,13 +170,15 @@ public final class EngineService implements GenerationService {
 
     @Override
     public JobHandle submit(GenerationRequest request, Consumer<JobEvent> listener) {
-        if (closed.get()) {
-            throw new IllegalStateException("the engine is closed");
-        }
         Job job = new Job(request, listener == null ? e -> { } : listener);
-        int position = queue.size() + (current != null ? 1 : 0);
-        job.emit(new JobEvent.Queued(job.id, position));
-        queue.add(job);
+        synchronized (this) {
+            if (closed.get()) {
+                throw new IllegalStateException("the engine is closed");
+            }
+            // position = jobs ahead of this one (the running one included)
+            job.emit(new JobEvent.Queued(job.id, active.getAndIncrement()));
+            queue.add(job);
+        }
         return job;
     }
 
@@ -171,7 +213,7 @@ public final class EngineService implements GenerationService {
     }
 
     private void run(Job job) {
-        if (job.cancelRequested.get()) {
+        if (job.stopRequested()) {
             job.finish(new JobEvent.Cancelled(job.id, 0), JobHandle.State.CANCELLED);
             return;
         }
@@ -192,29 +234,35 @@ public final class EngineService implements GenerationService {
             }
             PixArtPipeline pipe = loaded;
             PreviewRenderer previews = new PreviewRenderer(pipe, req.preview());
-            long start = System.nanoTime();
+            // Elapsed and ETA count the denoising loop only: the clock starts when the text is
+            // encoded (T5 time varies with caches and would distort the per-step rate).
+            long[] loopStart = {System.nanoTime()};
             PixArtPipeline.Result result = pipe.generate(req, new PixArtPipeline.Listener() {
                 @Override
                 public void onTextEncoded(int tokens, int limit, boolean truncated) {
                     job.emit(new JobEvent.TextEncoded(job.id, tokens, limit, truncated, false));
+                    loopStart[0] = System.nanoTime();
+                    previews.startLoop();
                 }
 
                 @Override
                 public void onStep(PixArtPipeline.StepState s) {
-                    lastStep[0] = s.index() + 1;
-                    long now = System.nanoTime();
-                    Duration elapsed = Duration.ofNanos(now - start);
-                    Duration eta = Duration.ofNanos((now - start) / (s.index() + 1) * (s.total() - s.index() - 1));
-                    job.emit(new JobEvent.Step(job.id, s.index() + 1, s.total(), s.timestep(), elapsed, eta));
-                    previews.render(s, job.cancelRequested::get, p -> job.emitPreview(
-                            new JobEvent.Preview(job.id, s.index() + 1, s.total(), p.kind(), p.imageIndex(), p.image())));
+                    int step = s.index() + 1;
+                    lastStep[0] = step;
+                    job.stepsDone = step;
+                    long spent = System.nanoTime() - loopStart[0];
+                    Duration elapsed = Duration.ofNanos(spent);
+                    Duration eta = Duration.ofNanos(spent / step * (s.total() - step));
+                    job.emit(new JobEvent.Step(job.id, step, s.total(), s.timestep(), elapsed, eta));
+                    previews.render(s, job::stopRequested, p -> job.emitPreview(
+                            new JobEvent.Preview(job.id, step, s.total(), p.kind(), p.imageIndex(), p.image())));
                 }
 
                 @Override
                 public void onDecoding(int done, int total) {
                     job.emit(new JobEvent.Decoding(job.id, done, total));
                 }
-            }, job.cancelRequested::get);
+            }, job::stopRequested);
             Map<String, Duration> timings = new LinkedHashMap<>();
             result.timingsMillis().forEach((k, v) -> timings.put(k, Duration.ofMillis(v)));
             timings.put("previews", Duration.ofMillis(previews.totalMillis()));
@@ -232,6 +280,12 @@ public final class EngineService implements GenerationService {
             } else {
                 job.finish(new JobEvent.Failed(job.id, msg, adviceFor(e)), JobHandle.State.FAILED);
             }
+        } catch (Error e) {
+            // Any other error (a native library problem, a stack overflow) still ends the job, so
+            // nobody waits forever on its future; the worker lives on for the next job.
+            job.finish(new JobEvent.Failed(job.id, e.toString(),
+                    "This looks like a bug or a broken installation; the message above says where it happened."),
+                    JobHandle.State.FAILED);
         }
     }
 
@@ -265,6 +319,11 @@ public final class EngineService implements GenerationService {
         }
     }
 
+    /** For tests: steps the worker had completed when {@code handle} was first cancelled (-1 if never). */
+    static int stepsAtCancel(JobHandle handle) {
+        return ((Job) handle).stepsAtCancel;
+    }
+
     /** Jobs waiting (not counting the running one). */
     public int queued() {
         return queue.size();
@@ -272,18 +331,20 @@ public final class EngineService implements GenerationService {
 
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
         List<Job> pending = new ArrayList<>();
-        queue.drainTo(pending);
+        synchronized (this) {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            queue.drainTo(pending);
+        }
         for (Job j : pending) {
             j.cancelRequested.set(true);
             j.finish(new JobEvent.Cancelled(j.id, 0), JobHandle.State.CANCELLED);
         }
         Job running = current;
         if (running != null) {
-            running.cancelRequested.set(true);
+            running.cancel();
         }
         try {
             worker.join(60_000);

@@ -1,0 +1,448 @@
+package studio.pixart.engine.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+import studio.pixart.engine.io.SafetensorsWriter;
+import studio.pixart.engine.nd.Torch;
+import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.preview.LatentPreview;
+import studio.pixart.engine.preview.PreviewRenderer;
+import studio.pixart.engine.transformer.PixArtTransformer;
+import studio.pixart.engine.transformer.TransformerConfig;
+import studio.pixart.engine.transformer.TransformerOptions;
+import studio.pixart.engine.vae.AutoencoderKL;
+import studio.pixart.engine.vae.VaeConfig;
+
+/**
+ * {@code pixart bench}: the denoising step of the real PixArt-XL/2 configuration (28 blocks, hidden
+ * 1152, 16 heads × 72, patch 2, T5-XXL captions of 4096 channels) with seeded random weights, on
+ * the CPU in float32, with classifier-free guidance (batch 2) against 300 random text embeddings
+ * of which 1 (the empty negative prompt) and {@code --valid-tokens} (the prompt) are unmasked.
+ *
+ * <p>A step here is what the pipeline does per step minus the scheduler arithmetic (a few float
+ * operations per latent value, negligible): latents → CFG batch → transformer → split and guide →
+ * back to a Java array. One warm-up step, then {@code --steps} timed ones; the median is reported,
+ * with the step's FLOPs counted from the shapes ({@link #stepFlops}), the rate this engine reaches
+ * on a plain float32 matmul (the machine's practical peak through the same libtorch), their
+ * ratio, resident memory after each step with its slope (native memory must stay flat over a
+ * loop), and the peak resident memory. {@code --preview} also times the fast preview and a VAE
+ * preview (the real SDXL-VAE configuration with random weights) per step, as a share of a step.
+ */
+@Command(name = "bench", description = "Time denoising steps of the real PixArt-XL/2 configuration with random weights.")
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--size", paramLabel = "PX", description = "square image side in pixels, a multiple of 16 (default: ${DEFAULT-VALUE})")
+    int size = 512;
+
+    @Option(names = "--steps", paramLabel = "N", description = "timed steps after one warm-up step (default: ${DEFAULT-VALUE}); 20 shows whether memory grows")
+    int steps = 3;
+
+    @Option(names = "--kv-compress", paramLabel = "on|off", description = "2×2 KV token compression in layers 14–27 (default: ${DEFAULT-VALUE})")
+    String kvCompress = "off";
+
+    @Option(names = "--preview", paramLabel = "KIND", description = "none, fast, vae or both: also time the step previews (default: ${DEFAULT-VALUE})")
+    String preview = "none";
+
+    @Option(names = "--text-tokens", paramLabel = "L", description = "text sequence length (default: ${DEFAULT-VALUE})")
+    int textTokens = 300;
+
+    @Option(names = "--valid-tokens", paramLabel = "N", description = "unmasked tokens of the prompt row (default: ${DEFAULT-VALUE})")
+    int validTokens = 20;
+
+    @Option(names = "--matmul", paramLabel = "N", description = "side of the reference N×N×N float32 matmul (default: ${DEFAULT-VALUE})")
+    int matmulSize = 2048;
+
+    @Option(names = "--seed", description = "seed of the random weights and inputs (default: ${DEFAULT-VALUE})")
+    long seed = 42;
+
+    /** The PixArt-XL/2 configuration at a latent sample size (size / 8). */
+    static TransformerConfig xl(int size) {
+        return TransformerConfig.pixArtXl(size / 8);
+    }
+
+    /** The SDXL VAE (PixArt-Σ's): widths 128, 256, 512, 512, 2 layers per block, 32 groups, 4 latent channels. */
+    static VaeConfig sdxlVae() {
+        return new VaeConfig(3, 3, 4, new int[] {128, 256, 512, 512}, 2, 32, 0.13025, 0.0, true, true, true);
+    }
+
+    /** Floating-point operations of one step, split into dense layers and attention products. */
+    record Flops(double linear, double attention) {
+        double total() {
+            return linear + attention;
+        }
+    }
+
+    /**
+     * FLOPs of one transformer evaluation, counted from the shapes (1 multiply-add = 2 FLOPs;
+     * element-wise work — norms, modulation, GELU, softmax — is left out, it is a few % at most).
+     * With N = image tokens (latent h/p · w/p), D = hidden width, L = text tokens, B = batch:
+     * <pre>
+     * patch embedding      N · (C_in·p²) · D
+     * caption projection   L · (4096·D + D·D)                  (two linears)
+     * timestep embedding   256·D + D·D + D·6D                  (MLP + adaLN-single table)
+     * per block (× layers):
+     *   self-attention     4 · N · D²                          (Q, K, V, out projections; the
+     *                                                           engine projects K/V before pooling)
+     *                      2 · N · N' · D                      (scores Q·Kᵀ and weights·V, N' = N/r²
+     *                                                           in KV-compressed layers, else N)
+     *   cross-attention    2 · N · D²  +  2 · L · D²           (Q, out on the image; K, V on the text)
+     *                      2 · N · L · D                       (scores and values over all L tokens:
+     *                                                           the mask is an additive bias)
+     *   feed-forward       2 · N · D · 4D                      (D → 4D → D)
+     * final layer          N · D · (p²·C_out)
+     * FLOPs = 2 · B · Σ multiply-adds
+     * </pre>
+     */
+    static Flops stepFlops(TransformerConfig c, int latentH, int latentW, int textLen, int batch, TransformerOptions opts) {
+        double p = c.patchSize();
+        double n = (latentH / c.patchSize()) * (double) (latentW / c.patchSize());
+        double d = c.innerDim();
+        double l = textLen;
+        double linear = n * c.inChannels() * p * p * d
+                + l * (c.captionChannels() * d + d * d)
+                + 256 * d + d * d + d * 6 * d
+                + n * d * p * p * c.outChannels();
+        double attention = 0;
+        java.util.Set<Integer> compressed = opts.kvCompression().enabled() ? opts.kvCompression().layersFor(c.numLayers()) : java.util.Set.<Integer>of();
+        int r = opts.kvCompression().ratio();
+        for (int layer = 0; layer < c.numLayers(); layer++) {
+            double keys = compressed.contains(layer) ? Math.ceil(latentH / c.patchSize() / (double) r)
+                    * Math.ceil(latentW / c.patchSize() / (double) r) : n;
+            linear += 4 * n * d * d + 2 * n * d * d + 2 * l * d * d + 2 * n * d * 4 * d;
+            attention += 2 * n * keys * d + 2 * n * l * d;
+        }
+        return new Flops(2 * batch * linear, 2 * batch * attention);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (size < 16 || size % 16 != 0) {
+            throw new IllegalArgumentException("--size must be a positive multiple of 16 (VAE factor 8 × patch 2), got " + size);
+        }
+        if (steps < 1) {
+            throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+        }
+        if (validTokens < 1 || validTokens > textTokens) {
+            throw new IllegalArgumentException("--valid-tokens must be between 1 and --text-tokens");
+        }
+        boolean kv = switch (kvCompress.toLowerCase()) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("--kv-compress is on or off, got " + kvCompress);
+        };
+        GenerationRequest.PreviewMode pm = GenerationRequest.PreviewMode.valueOf(preview.toUpperCase());
+        Torch.prepareThread();
+
+        double matmul = matmulGflops(matmulSize, 5);
+        out.printf("matmul %d×%d×%d float32 through libtorch: %.1f GFLOP/s (median of 5)%n", matmulSize, matmulSize, matmulSize, matmul);
+
+        TransformerConfig cfg = xl(size);
+        TransformerOptions opts = kv ? TransformerOptions.defaults().withKvCompression(TransformerOptions.KvCompression.upperHalf(2))
+                : TransformerOptions.defaults();
+        int lat = size / 8;
+        Flops flops = stepFlops(cfg, lat, lat, textTokens, 2, opts);
+        long t0 = System.nanoTime();
+        Path vaeDir = null;
+        AutoencoderKL vae = null;
+        try (PixArtTransformer tr = PixArtTransformer.random(cfg, seed, Device.cpu(), DataType.FLOAT32, opts);
+             NDManager run = Torch.newManager()) {
+            out.printf("PixArt-XL/2 (%d blocks, hidden %d, %d heads × %d), random weights built in %.1f s%n",
+                    cfg.numLayers(), cfg.innerDim(), cfg.numHeads(), cfg.headDim(), (System.nanoTime() - t0) / 1e9);
+            out.printf("%d×%d px: latent %d×%d, %d image tokens; CFG batch 2; text %d tokens (1 and %d valid); KV compression %s%n",
+                    size, size, lat, lat, (lat / 2) * (lat / 2), textTokens, validTokens,
+                    kv ? "2×2 in layers " + opts.kvCompression().layersFor(cfg.numLayers()) : "off");
+            if (pm == GenerationRequest.PreviewMode.VAE || pm == GenerationRequest.PreviewMode.BOTH) {
+                long tv = System.nanoTime();
+                vaeDir = Files.createTempDirectory("pixart-bench-vae");
+                writeRandomVae(vaeDir, sdxlVae(), seed);
+                vae = AutoencoderKL.load(vaeDir, Device.cpu(), DataType.FLOAT32);
+                out.printf("SDXL-VAE configuration, random weights, built in %.1f s%n", (System.nanoTime() - tv) / 1e9);
+            }
+            PreviewRenderer renderer = vae == null ? null : new PreviewRenderer(vae, pm);
+            LatentPreview fast = LatentPreview.forScalingFactor((float) sdxlVae().scalingFactor());
+
+            Torch.seed(seed + 1);
+            NDArray text = run.randomNormal(new Shape(2, textTokens, cfg.captionChannels())).mul(0.2f);
+            long[] mask = new long[2 * textTokens];
+            mask[0] = 1; // negative prompt "" → one token (</s>)
+            for (int i = 0; i < validTokens; i++) {
+                mask[textTokens + i] = 1;
+            }
+            NDArray textMask = run.create(mask, new Shape(2, textTokens));
+            NDArray t = run.create(new long[] {500, 500});
+            NDArray res = cfg.useAdditionalConditions() ? run.create(new float[] {size, size, size, size}, new Shape(2, 2)) : null;
+            NDArray ar = cfg.useAdditionalConditions() ? run.create(new float[] {1f, 1f}, new Shape(2, 1)) : null;
+            float[] latents = run.randomNormal(new Shape(1, 4, lat, lat)).toFloatArray();
+
+            out.printf("%-7s %9s %9s %9s%n", "step", "seconds", "RSS MB", "preview");
+            List<Double> stepSeconds = new ArrayList<>();
+            List<Double> fastMs = new ArrayList<>();
+            List<Double> vaeMs = new ArrayList<>();
+            double[] rss = new double[steps];
+            for (int i = 0; i <= steps; i++) {
+                long s = System.nanoTime();
+                float[] eps = step(tr, run, latents, lat, t, text, textMask, res, ar, 4.5f);
+                double sec = (System.nanoTime() - s) / 1e9;
+                // stand-in for the scheduler: move the latents, and take x0 = x − ε as the estimate
+                float[] x0 = new float[latents.length];
+                for (int k = 0; k < latents.length; k++) {
+                    x0[k] = latents[k] - eps[k];
+                    latents[k] -= 0.05f * eps[k];
+                }
+                String pv = "";
+                if (pm == GenerationRequest.PreviewMode.FAST || pm == GenerationRequest.PreviewMode.BOTH) {
+                    long f = System.nanoTime();
+                    fast.project(x0, 4, lat, lat, 0);
+                    double ms = (System.nanoTime() - f) / 1e6;
+                    pv += String.format("fast %.1f ms", ms);
+                    if (i > 0) {
+                        fastMs.add(ms);
+                    }
+                }
+                if (renderer != null) {
+                    long v = System.nanoTime();
+                    var img = renderer.vaePreview(x0, 4, lat, lat);
+                    double ms = (System.nanoTime() - v) / 1e6;
+                    pv += String.format("%svae %d px %.2f s", pv.isEmpty() ? "" : ", ", img.width(), ms / 1000);
+                    if (i > 0) {
+                        vaeMs.add(ms);
+                    }
+                }
+                double mb = rssBytes("VmRSS") / 1e6;
+                if (i > 0) {
+                    stepSeconds.add(sec);
+                    rss[i - 1] = mb;
+                }
+                out.printf("%-7s %9.2f %9.0f   %s%n", i == 0 ? "warm-up" : String.valueOf(i), sec, mb, pv);
+                out.flush();
+            }
+            double median = median(stepSeconds);
+            double gflops = flops.total() / median / 1e9;
+            out.printf("seconds per step (median of %d): %.2f%n", steps, median);
+            out.printf("FLOPs per step: %.3f TFLOP (dense layers %.3f, attention products %.3f)%n",
+                    flops.total() / 1e12, flops.linear() / 1e12, flops.attention() / 1e12);
+            out.printf("achieved: %.1f GFLOP/s; matmul: %.1f GFLOP/s; ratio %.2f%n", gflops, matmul, gflops / matmul);
+            out.printf("resident memory after each timed step (MB): %s%n", Arrays.toString(Arrays.stream(rss).mapToLong(Math::round).toArray()));
+            out.printf("RSS slope over the timed steps: %+.1f MB/step%n", slope(rss));
+            if (!fastMs.isEmpty()) {
+                double f = median(fastMs);
+                out.printf("fast preview: %.2f ms per step = %.3f %% of a step%n", f, 100 * f / 1000 / median);
+            }
+            if (!vaeMs.isEmpty()) {
+                double v = median(vaeMs);
+                out.printf("VAE preview (long side ≤ %d px): %.2f s = %.1f %% of a step (within the %.0f %% budget: one every %d steps)%n",
+                        PreviewRenderer.VAE_PREVIEW_MAX_SIDE, v / 1000, 100 * v / 1000 / median, 100 * PreviewRenderer.VAE_BUDGET,
+                        (int) Math.ceil(v / 1000 / median / PreviewRenderer.VAE_BUDGET));
+            }
+            out.printf("peak resident memory (VmHWM): %.2f GB%n", rssBytes("VmHWM") / 1e9);
+            out.flush();
+            return 0;
+        } finally {
+            if (vae != null) {
+                vae.close();
+            }
+            if (vaeDir != null) {
+                deleteTree(vaeDir);
+            }
+        }
+    }
+
+    /** One CFG denoising step; every intermediate lives in a sub-manager closed before returning. */
+    static float[] step(PixArtTransformer tr, NDManager run, float[] latents, int lat, NDArray t, NDArray text,
+                        NDArray textMask, NDArray res, NDArray ar, float guidance) {
+        try (NDManager step = run.newSubManager()) {
+            NDArray x = step.create(latents, new Shape(1, 4, lat, lat));
+            NDArray out = tr.forward(x.concat(x, 0), t, text, textMask, res, ar);
+            NDList halves = out.split(2, 0);
+            NDArray uncond = halves.get(0);
+            NDArray guided = uncond.add(halves.get(1).sub(uncond).mul(guidance));
+            return guided.get(new NDIndex(":, :4")).toFloatArray();
+        }
+    }
+
+    /** GFLOP/s of an n×n×n float32 matmul (2n³ FLOPs), median of {@code runs} after one warm-up. */
+    static double matmulGflops(int n, int runs) {
+        try (NDManager m = Torch.newManager()) {
+            Torch.seed(1);
+            NDArray a = m.randomNormal(new Shape(n, n));
+            NDArray b = m.randomNormal(new Shape(n, n));
+            a.matMul(b).close();
+            List<Double> rates = new ArrayList<>();
+            for (int i = 0; i < runs; i++) {
+                long s = System.nanoTime();
+                NDArray c = a.matMul(b);
+                c.toFloatArray(); // make sure it ran (libtorch CPU is synchronous anyway)
+                rates.add(2.0 * n * n * n / ((System.nanoTime() - s) / 1e9) / 1e9);
+                c.close();
+            }
+            return median(rates);
+        }
+    }
+
+    static double median(List<Double> v) {
+        List<Double> s = new ArrayList<>(v);
+        s.sort(Comparator.naturalOrder());
+        int k = s.size();
+        return k % 2 == 1 ? s.get(k / 2) : (s.get(k / 2 - 1) + s.get(k / 2)) / 2;
+    }
+
+    /** Least-squares slope of y over its index (0 for fewer than 2 points). */
+    static double slope(double[] y) {
+        int n = y.length;
+        if (n < 2) {
+            return 0;
+        }
+        double mx = (n - 1) / 2.0;
+        double my = Arrays.stream(y).average().orElse(0);
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < n; i++) {
+            num += (i - mx) * (y[i] - my);
+            den += (i - mx) * (i - mx);
+        }
+        return num / den;
+    }
+
+    /** A field of /proc/self/status (VmRSS, VmHWM) in bytes; 0 where /proc is not available. */
+    static long rssBytes(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(field + ":")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
+    }
+
+    /**
+     * Writes a diffusers-layout AutoencoderKL folder with seeded random weights (conv and linear
+     * weights randn/√fan_in, biases 0.2·randn, norm gains 1 + 0.2·randn), so the bench can time
+     * the real VAE's decode without a download; the loader checks every name against the config.
+     */
+    static void writeRandomVae(Path dir, VaeConfig c, long seed) throws IOException {
+        SafetensorsWriter w = new SafetensorsWriter();
+        Random rnd = new Random(seed);
+        int[] b = c.blockOutChannels();
+        int n = b.length;
+        int latent = c.latentChannels();
+        RandomParams p = new RandomParams(w, rnd);
+        p.conv("encoder.conv_in", b[0], c.inChannels(), 3);
+        int in = b[0];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < c.layersPerBlock(); j++) {
+                p.resnet("encoder.down_blocks." + i + ".resnets." + j, j == 0 ? in : b[i], b[i]);
+            }
+            if (i < n - 1) {
+                p.conv("encoder.down_blocks." + i + ".downsamplers.0.conv", b[i], b[i], 3);
+            }
+            in = b[i];
+        }
+        p.mid("encoder.mid_block", b[n - 1]);
+        p.norm("encoder.conv_norm_out", b[n - 1]);
+        p.conv("encoder.conv_out", 2 * latent, b[n - 1], 3);
+        p.conv("quant_conv", 2 * latent, 2 * latent, 1);
+        p.conv("post_quant_conv", latent, latent, 1);
+        p.conv("decoder.conv_in", b[n - 1], latent, 3);
+        p.mid("decoder.mid_block", b[n - 1]);
+        in = b[n - 1];
+        for (int i = 0; i < n; i++) {
+            int o = b[n - 1 - i];
+            for (int j = 0; j <= c.layersPerBlock(); j++) {
+                p.resnet("decoder.up_blocks." + i + ".resnets." + j, j == 0 ? in : o, o);
+            }
+            if (i < n - 1) {
+                p.conv("decoder.up_blocks." + i + ".upsamplers.0.conv", o, o, 3);
+            }
+            in = o;
+        }
+        p.norm("decoder.conv_norm_out", b[0]);
+        p.conv("decoder.conv_out", c.outChannels(), b[0], 3);
+        w.write(dir.resolve("diffusion_pytorch_model.safetensors"));
+        Files.writeString(dir.resolve("config.json"), c.toJson());
+    }
+
+    private record RandomParams(SafetensorsWriter w, Random rnd) {
+        void mid(String prefix, int ch) {
+            resnet(prefix + ".resnets.0", ch, ch);
+            norm(prefix + ".attentions.0.group_norm", ch);
+            for (String s : new String[] {"to_q", "to_k", "to_v", "to_out.0"}) {
+                put(prefix + ".attentions.0." + s + ".weight", new long[] {ch, ch}, 0f, (float) (1 / Math.sqrt(ch)));
+                put(prefix + ".attentions.0." + s + ".bias", new long[] {ch}, 0f, 0.2f);
+            }
+            resnet(prefix + ".resnets.1", ch, ch);
+        }
+
+        void resnet(String prefix, int in, int out) {
+            norm(prefix + ".norm1", in);
+            conv(prefix + ".conv1", out, in, 3);
+            norm(prefix + ".norm2", out);
+            conv(prefix + ".conv2", out, out, 3);
+            if (in != out) {
+                conv(prefix + ".conv_shortcut", out, in, 1);
+            }
+        }
+
+        void conv(String prefix, int out, int in, int k) {
+            put(prefix + ".weight", new long[] {out, in, k, k}, 0f, (float) (1 / Math.sqrt((double) in * k * k)));
+            put(prefix + ".bias", new long[] {out}, 0f, 0.2f);
+        }
+
+        void norm(String prefix, int ch) {
+            put(prefix + ".weight", new long[] {ch}, 1f, 0.2f);
+            put(prefix + ".bias", new long[] {ch}, 0f, 0.2f);
+        }
+
+        void put(String name, long[] shape, float mean, float std) {
+            long count = 1;
+            for (long d : shape) {
+                count *= d;
+            }
+            float[] v = new float[Math.toIntExact(count)];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = mean + std * (float) rnd.nextGaussian();
+            }
+            w.putFloats(name, shape, v);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(f -> {
+                try {
+                    Files.deleteIfExists(f);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // a temp folder left behind is harmless
+        }
+    }
+}
