@@ -335,6 +335,8 @@ public final class PixArtPipeline implements AutoCloseable {
         int per = channels * lh * lw;
         List<RgbImage> images = new ArrayList<>();
         float[] vaeOut = new float[batch * 3 * genH * genW];
+        // decoding starts; then per tile: (image · tiles + done) of (batch · tiles)
+        listener.onDecoding(0, batch);
         for (int b = 0; b < batch; b++) {
             float[] z = new float[per];
             for (int k = 0; k < per; k++) {

@@ -225,19 +225,21 @@ class TiledVaeTest {
     @Test
     void automaticTileStaysWithinTheBudget() {
         VaeConfig real = RandomVae.sdxlLayout(new int[] {128, 256, 512, 512}, 32);
-        long budget = TiledVae.DEFAULT_BUDGET_BYTES;
+        // a quarter of the default budget binds below the 64-cell cap
+        long budget = TiledVae.DEFAULT_BUDGET_BYTES / 4;
         int[] t = TiledVae.chooseTile(TiledVae.TileOptions.budget(budget), 270, 480,
                 (h, w) -> TiledVae.estimateDecodeBytes(real, 1, h, w, 4));
         assertTrue(TiledVae.estimateDecodeBytes(real, 1, t[0], t[1], 4) <= budget);
         assertTrue(TiledVae.estimateDecodeBytes(real, 1, t[0] + 1, t[1] + 1, 4) > budget);
         assertTrue(t[0] >= 32 && t[0] < 270, "tile " + t[0]);
         assertEquals(t[0] / 4, t[2]);
-        System.out.printf("1.5 GB budget, real SDXL widths: decode tile %d latent (%d px), estimate %.2f GB%n",
+        System.out.printf("375 MB budget, real SDXL widths: decode tile %d latent (%d px), estimate %.2f GB%n",
                 t[0], t[0] * 8, TiledVae.estimateDecodeBytes(real, 1, t[0], t[1], 4) / 1e9);
         // The budget grows the tile; a tiny VAE decodes a small image in one tile.
         int[] big = TiledVae.chooseTile(TiledVae.TileOptions.budget(4 * budget), 270, 480,
                 (h, w) -> TiledVae.estimateDecodeBytes(real, 1, h, w, 4));
         assertTrue(big[0] > t[0]);
+        assertTrue(big[0] <= TiledVae.MAX_AUTO_TILE, "automatic tiles stop at " + TiledVae.MAX_AUTO_TILE + " cells");
         assertThrows(IllegalArgumentException.class, () -> TiledVae.TileOptions.fixed(8, 5));
         // An image that fits the budget stays untiled even beyond the 128-cell tile cap (exact
         // diffusers result, e.g. the 768×1344 PixArt-Alpha bin with a tiny VAE).
