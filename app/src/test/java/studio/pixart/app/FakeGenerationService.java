@@ -15,6 +15,7 @@ import studio.pixart.engine.image.RgbImage;
 import studio.pixart.engine.job.GenerationService;
 import studio.pixart.engine.job.JobEvent;
 import studio.pixart.engine.job.JobHandle;
+import studio.pixart.engine.job.PosterSpec;
 import studio.pixart.engine.pipeline.GenerationRequest;
 
 /**
@@ -81,6 +82,12 @@ public final class FakeGenerationService implements GenerationService {
                 return done;
             }
         };
+    }
+
+    /** A poster runs like a generation at the poster's size (no stages, nothing written). */
+    @Override
+    public JobHandle submitPoster(GenerationRequest request, PosterSpec spec, Consumer<JobEvent> listener) {
+        return submit(request.withSize(spec.width(), spec.height()), listener);
     }
 
     private JobEvent run(long id, GenerationRequest r, Consumer<JobEvent> listener, AtomicBoolean cancel) {

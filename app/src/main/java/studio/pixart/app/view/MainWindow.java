@@ -106,9 +106,11 @@ public final class MainWindow {
         MenuItem export = item("Export image\u2026", "Ctrl+E", this::chooseExport);
         export.setId("exportMenu");
         export.disableProperty().bind(Bindings.createBooleanBinding(() -> !vm.canExport(), vm.image, vm.imageIsPreview));
-        MenuItem poster = new MenuItem("Export poster / wallpaper (4K)\u2026");
+        MenuItem poster = item("Export poster / wallpaper (4K)\u2026", "Ctrl+Shift+E",
+                () -> PosterDialog.show(window(), vm, vm.imageSettings.get(), vm.image.get(), null));
         poster.setId("posterMenu");
-        poster.setDisable(true); // comes with the upscaling export (its own issue)
+        poster.disableProperty().bind(Bindings.createBooleanBinding(() -> !vm.canExport() || vm.imageSettings.get() == null
+                || vm.running.get(), vm.image, vm.imageIsPreview, vm.imageSettings, vm.running));
         MenuItem quit = item("Quit", "Ctrl+Q", () -> {
             Window w = window();
             if (w != null) {
@@ -573,7 +575,15 @@ public final class MainWindow {
         delete.getStyleClass().add("danger-button");
         delete.disableProperty().bind(list.getSelectionModel().selectedItemProperty().isNull());
         delete.setOnAction(e -> vm.delete(list.getSelectionModel().getSelectedItem()));
-        HBox actions = new HBox(6, restore, spacer(), delete);
+        Button make4k = new Button("Make 4K");
+        make4k.setId("make4kButton");
+        make4k.setTooltip(new javafx.scene.control.Tooltip("Export this image as a 4K wallpaper or a poster (same prompt and seed, refined at full size)"));
+        make4k.disableProperty().bind(list.getSelectionModel().selectedItemProperty().isNull().or(vm.running));
+        make4k.setOnAction(e -> {
+            HistoryEntry sel = list.getSelectionModel().getSelectedItem();
+            PosterDialog.show(window(), vm, sel.settings(), vm.image.get(), "wallpaper-4k");
+        });
+        HBox actions = new HBox(6, restore, make4k, spacer(), delete);
         Label count = new Label();
         count.getStyleClass().add("hint");
         count.textProperty().bind(Bindings.createStringBinding(

@@ -48,6 +48,7 @@ import studio.pixart.app.settings.Sampler;
 import studio.pixart.engine.image.RgbImage;
 import studio.pixart.engine.job.GenerationService;
 import studio.pixart.engine.job.JobEvent;
+import studio.pixart.engine.job.PosterSpec;
 import studio.pixart.engine.job.JobHandle;
 import studio.pixart.engine.pipeline.GenerationRequest.PreviewMode;
 
@@ -78,6 +79,8 @@ public final class StudioViewModel implements AutoCloseable {
     private long jobToken;
     private GenerationSettings currentJobSettings;
     private RgbImage lastPreview;
+    /** Where the running poster job writes its file (null for a generation job). */
+    private Path posterOut;
     /** What an export of the canvas image embeds (engine description + form); null for previews. */
     private Map<String, Object> imageMetadata;
 
@@ -340,6 +343,40 @@ public final class StudioViewModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes a poster or wallpaper from {@code settings} (a history item's or the canvas image's,
+     * with their seed) at {@code spec}'s size, as a job like {@link #generate()}: the canvas shows
+     * its previews and the progress bar its stages; the finished poster is shown, written to
+     * {@code spec.out()} and added to the history.
+     */
+    public void exportPoster(GenerationSettings settings, PosterSpec spec) {
+        if (running.get()) {
+            return;
+        }
+        error.set(null);
+        ModelInfo m = model.get();
+        if (m == null || !m.usable()) {
+            error.set(new ErrorInfo("No usable model", "A poster is generated again at high resolution with the model.", NO_MODEL_ADVICE));
+            return;
+        }
+        currentJobSettings = settings.withSeed(settings.seed(), false);
+        posterOut = spec.out();
+        lastPreview = null;
+        running.set(true);
+        progress.set(0);
+        progressText.set("Starting poster\u2026");
+        lastOutcome.set(null);
+        try {
+            var request = currentJobSettings.toRequest(settings.seed(), false).withModel(m.root().toString());
+            long token = ++jobToken;
+            currentJob = service().submitPoster(request, spec, ev -> ui.execute(() -> onEvent(token, ev)));
+        } catch (RuntimeException e) {
+            running.set(false);
+            progressText.set("Not started");
+            error.set(new ErrorInfo("Could not start the poster", String.valueOf(e.getMessage()), "Check the size and destination."));
+        }
+    }
+
     private GenerationService service() {
         if (service == null) {
             service = ctx.newService();
@@ -374,6 +411,11 @@ public final class StudioViewModel implements AutoCloseable {
             progressText.set(String.format(Locale.ROOT, "Loading model: %s (%.0f %%)", l.component(), l.progress() * 100));
         } else if (ev instanceof JobEvent.TextEncoded t) {
             progressText.set("Prompt encoded: " + t.tokens() + " / " + t.limit() + " tokens" + (t.truncated() ? " (cut)" : ""));
+        } else if (ev instanceof JobEvent.Stage st) {
+            progress.set(posterProgress(st));
+            progressText.set(stageText(st));
+        } else if (ev instanceof JobEvent.Step && posterOut != null) {
+            return; // a poster's steps are shown by its Stage events
         } else if (ev instanceof JobEvent.Step st) {
             int i = Math.min(st.step(), st.total());
             progress.set(i / (double) st.total());
@@ -405,7 +447,35 @@ public final class StudioViewModel implements AutoCloseable {
         }
     }
 
+    /** The poster's stages as one bar: base 0-30 %, upscale 30-35 %, refinement 35-90 %, decode 90-100 %. */
+    static double posterProgress(JobEvent.Stage st) {
+        double f = st.total() <= 0 ? 0 : Math.min(1, st.done() / (double) st.total());
+        return switch (st.stage()) {
+            case "base" -> 0.30 * f;
+            case "upscale" -> 0.30 + 0.05 * f;
+            case "refine" -> 0.35 + 0.55 * f;
+            default -> 0.90 + 0.10 * f;
+        };
+    }
+
+    static String stageText(JobEvent.Stage st) {
+        String name = switch (st.stage()) {
+            case "base" -> "Base image: step";
+            case "upscale" -> "Upscaling";
+            case "refine" -> "Refining at full size: step";
+            case "decode" -> "Decoding tile";
+            default -> st.stage();
+        };
+        return st.stage().equals("upscale") ? name + "\u2026" : name + " " + st.done() + " / " + st.total();
+    }
+
     private void end(JobEvent ev, String text) {
+        Path out = posterOut;
+        posterOut = null;
+        if (out != null && ev instanceof JobEvent.Finished) {
+            text = text + "  \u00b7  saved " + out;
+            status.set("Poster saved to " + out);
+        }
         running.set(false);
         progressText.set(text);
         lastOutcome.set(ev);

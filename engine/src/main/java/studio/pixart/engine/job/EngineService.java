@@ -1,9 +1,11 @@
 package studio.pixart.engine.job;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
@@ -15,15 +17,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import studio.pixart.engine.image.ImageExport;
 import studio.pixart.engine.io.ConfigException;
+import studio.pixart.engine.io.Json;
 import studio.pixart.engine.io.SafetensorsException;
 import studio.pixart.engine.model.ModelLocator;
 import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.pipeline.EmbeddingCache;
+import studio.pixart.engine.pipeline.GenerationMetadata;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.PipelineOptions;
 import studio.pixart.engine.pipeline.PixArtPipeline;
+import studio.pixart.engine.poster.PosterPipeline;
 import studio.pixart.engine.preview.PreviewRenderer;
 
 /**
@@ -64,9 +70,15 @@ public final class EngineService implements GenerationService {
         delivery.start();
     }
 
+    /** What a job does with the loaded pipeline, on the worker thread; returns its Finished event. */
+    private interface Work {
+        JobEvent.Finished run(PixArtPipeline pipe, Job job) throws IOException;
+    }
+
     private final class Job implements JobHandle {
         final long id = IDS.incrementAndGet();
         final GenerationRequest request;
+        final Work work;
         final Consumer<JobEvent> listener;
         final CompletableFuture<JobEvent> done = new CompletableFuture<>();
         final AtomicBoolean cancelRequested = new AtomicBoolean();
@@ -82,8 +94,9 @@ public final class EngineService implements GenerationService {
         private int deliveredStep;
         private JobEvent.Preview held;
 
-        Job(GenerationRequest request, Consumer<JobEvent> listener) {
+        Job(GenerationRequest request, Work work, Consumer<JobEvent> listener) {
             this.request = request;
+            this.work = work;
             this.listener = listener;
         }
 
@@ -170,7 +183,15 @@ public final class EngineService implements GenerationService {
 
     @Override
     public JobHandle submit(GenerationRequest request, Consumer<JobEvent> listener) {
-        Job job = new Job(request, listener == null ? e -> { } : listener);
+        return enqueue(new Job(request, this::generate, listener == null ? e -> { } : listener));
+    }
+
+    @Override
+    public JobHandle submitPoster(GenerationRequest request, PosterSpec spec, Consumer<JobEvent> listener) {
+        return enqueue(new Job(request, (pipe, job) -> poster(pipe, job, spec), listener == null ? e -> { } : listener));
+    }
+
+    private JobHandle enqueue(Job job) {
         synchronized (this) {
             if (closed.get()) {
                 throw new IllegalStateException("the engine is closed");
@@ -212,63 +233,21 @@ public final class EngineService implements GenerationService {
         }
     }
 
+    /** Loads (or reuses) the job's pipeline, runs its work and turns every way it can end into one terminal event. */
     private void run(Job job) {
         if (job.stopRequested()) {
             job.finish(new JobEvent.Cancelled(job.id, 0), JobHandle.State.CANCELLED);
             return;
         }
         job.state = JobHandle.State.RUNNING;
-        GenerationRequest req = job.request;
-        int[] lastStep = {0};
         try {
-            PipelineOptions options = PipelineOptions.resolve(req.device(), req.dtype(), null, embeddingCache)
-                    .withTransformerOptions(PipelineOptions.transformerOptionsFor(req));
-            PipelineFolder folder = PipelineFolder.open(req.model(), null, locator);
-            String key = folder.root() + "|" + options.key();
-            if (!key.equals(loadedKey)) {
-                unload();
-                job.emit(new JobEvent.LoadingModel(job.id, "model", 0));
-                loaded = PixArtPipeline.load(folder, options,
-                        (component, progress) -> job.emit(new JobEvent.LoadingModel(job.id, component, progress)));
-                loadedKey = key;
-            }
-            PixArtPipeline pipe = loaded;
-            PreviewRenderer previews = new PreviewRenderer(pipe, req.preview());
-            // Elapsed and ETA count the denoising loop only: the clock starts when the text is
-            // encoded (T5 time varies with caches and would distort the per-step rate).
-            long[] loopStart = {System.nanoTime()};
-            PixArtPipeline.Result result = pipe.generate(req, new PixArtPipeline.Listener() {
-                @Override
-                public void onTextEncoded(int tokens, int limit, boolean truncated) {
-                    job.emit(new JobEvent.TextEncoded(job.id, tokens, limit, truncated, false));
-                    loopStart[0] = System.nanoTime();
-                    previews.startLoop();
-                }
-
-                @Override
-                public void onStep(PixArtPipeline.StepState s) {
-                    int step = s.index() + 1;
-                    lastStep[0] = step;
-                    job.stepsDone = step;
-                    long spent = System.nanoTime() - loopStart[0];
-                    Duration elapsed = Duration.ofNanos(spent);
-                    Duration eta = Duration.ofNanos(spent / step * (s.total() - step));
-                    job.emit(new JobEvent.Step(job.id, step, s.total(), s.timestep(), elapsed, eta));
-                    previews.render(s, job::stopRequested, p -> job.emitPreview(
-                            new JobEvent.Preview(job.id, step, s.total(), p.kind(), p.imageIndex(), p.image())));
-                }
-
-                @Override
-                public void onDecoding(int done, int total) {
-                    job.emit(new JobEvent.Decoding(job.id, done, total));
-                }
-            }, job::stopRequested);
-            Map<String, Duration> timings = new LinkedHashMap<>();
-            result.timingsMillis().forEach((k, v) -> timings.put(k, Duration.ofMillis(v)));
-            timings.put("previews", Duration.ofMillis(previews.totalMillis()));
-            job.finish(new JobEvent.Finished(job.id, result.images(), result.metadata(), timings), JobHandle.State.FINISHED);
+            job.finish(job.work.run(pipelineFor(job), job), JobHandle.State.FINISHED);
         } catch (CancellationException e) {
-            job.finish(new JobEvent.Cancelled(job.id, lastStep[0]), JobHandle.State.CANCELLED);
+            job.finish(new JobEvent.Cancelled(job.id, job.stepsDone), JobHandle.State.CANCELLED);
+        } catch (IOException e) {
+            job.finish(new JobEvent.Failed(job.id, String.valueOf(e.getMessage()),
+                    "Choose a destination folder that exists (or can be created) and is writable, and check the free disk space."),
+                    JobHandle.State.FAILED);
         } catch (OutOfMemoryError e) {
             unload();
             job.finish(new JobEvent.Failed(job.id, "out of memory", adviceForMemory()), JobHandle.State.FAILED);
@@ -287,6 +266,110 @@ public final class EngineService implements GenerationService {
                     "This looks like a bug or a broken installation; the message above says where it happened."),
                     JobHandle.State.FAILED);
         }
+    }
+
+    /** The pipeline for the job's model and options: the loaded one while they stay the same. */
+    private PixArtPipeline pipelineFor(Job job) {
+        GenerationRequest req = job.request;
+        PipelineOptions options = PipelineOptions.resolve(req.device(), req.dtype(), null, embeddingCache)
+                .withTransformerOptions(PipelineOptions.transformerOptionsFor(req));
+        PipelineFolder folder = PipelineFolder.open(req.model(), null, locator);
+        String key = folder.root() + "|" + options.key();
+        if (!key.equals(loadedKey)) {
+            unload();
+            job.emit(new JobEvent.LoadingModel(job.id, "model", 0));
+            loaded = PixArtPipeline.load(folder, options,
+                    (component, progress) -> job.emit(new JobEvent.LoadingModel(job.id, component, progress)));
+            loadedKey = key;
+        }
+        return loaded;
+    }
+
+    /** A generation job: the denoising loop with step events and previews. */
+    private JobEvent.Finished generate(PixArtPipeline pipe, Job job) {
+        PreviewRenderer previews = new PreviewRenderer(pipe, job.request.preview());
+        // Elapsed and ETA count the denoising loop only: the clock starts when the text is
+        // encoded (T5 time varies with caches and would distort the per-step rate).
+        long[] loopStart = {System.nanoTime()};
+        PixArtPipeline.Result result = pipe.generate(job.request, new PixArtPipeline.Listener() {
+            @Override
+            public void onTextEncoded(int tokens, int limit, boolean truncated) {
+                job.emit(new JobEvent.TextEncoded(job.id, tokens, limit, truncated, false));
+                loopStart[0] = System.nanoTime();
+                previews.startLoop();
+            }
+
+            @Override
+            public void onStep(PixArtPipeline.StepState s) {
+                emitStep(job, s, loopStart[0], previews);
+            }
+
+            @Override
+            public void onDecoding(int done, int total) {
+                job.emit(new JobEvent.Decoding(job.id, done, total));
+            }
+        }, job::stopRequested);
+        Map<String, Duration> timings = durations(result.timingsMillis());
+        timings.put("previews", Duration.ofMillis(previews.totalMillis()));
+        return new JobEvent.Finished(job.id, result.images(), result.metadata(), timings);
+    }
+
+    /**
+     * A poster job: {@link PosterPipeline} (base, upscale, refine, decode) with a Stage event per
+     * step or tile, Step events and fast previews during each denoising loop, then the file
+     * written atomically when {@code spec.out()} is set. Cancelling stops at the next step or tile.
+     */
+    private JobEvent.Finished poster(PixArtPipeline pipe, Job job, PosterSpec spec) throws IOException {
+        GenerationRequest req = job.request;
+        PosterPipeline.Plan plan = PosterPipeline.plan(pipe.folder(), spec.width(), spec.height(), spec.strength(),
+                spec.nativeOnePass(), req.kvCompression(), pipe.transformer().config().patchSize());
+        // Fast previews only: full VAE previews of a 4K latent would cost more than the steps.
+        PreviewRenderer previews = new PreviewRenderer(pipe, req.preview() == GenerationRequest.PreviewMode.NONE
+                ? GenerationRequest.PreviewMode.NONE : GenerationRequest.PreviewMode.FAST);
+        long[] loopStart = {System.nanoTime()};
+        PosterPipeline.Result r = PosterPipeline.run(pipe, req, plan, new PosterPipeline.Listener() {
+            @Override
+            public void stage(PosterPipeline.Stage stage, int done, int total) {
+                if (stage == PosterPipeline.Stage.UPSCALE) {
+                    loopStart[0] = System.nanoTime(); // the refinement's ETA counts the refinement only
+                }
+                job.emit(new JobEvent.Stage(job.id, stage.name().toLowerCase(Locale.ROOT), done, total));
+            }
+
+            @Override
+            public void onStep(PosterPipeline.Stage stage, PixArtPipeline.StepState s) {
+                emitStep(job, s, loopStart[0], previews);
+            }
+        }, job::stopRequested);
+        Map<String, Duration> timings = durations(r.timingsMillis());
+        if (spec.out() != null) {
+            long t = System.nanoTime();
+            try {
+                ImageExport.write(r.image(), spec.out(), GenerationMetadata.parametersText(r.metadata()),
+                        Json.write(r.metadata()), spec.export());
+            } catch (IOException e) {
+                throw new IOException("could not write the poster to " + spec.out() + ": " + e.getMessage(), e);
+            }
+            timings.put("export", Duration.ofNanos(System.nanoTime() - t));
+        }
+        return new JobEvent.Finished(job.id, List.of(r.image()), List.of(r.metadata()), timings);
+    }
+
+    /** One denoising step: its Step event (elapsed and ETA from {@code loopStart}) and its previews. */
+    private static void emitStep(Job job, PixArtPipeline.StepState s, long loopStart, PreviewRenderer previews) {
+        int step = s.index() + 1;
+        job.stepsDone = step;
+        long spent = System.nanoTime() - loopStart;
+        job.emit(new JobEvent.Step(job.id, step, s.total(), s.timestep(), Duration.ofNanos(spent),
+                Duration.ofNanos(spent / step * (s.total() - step))));
+        previews.render(s, job::stopRequested, p -> job.emitPreview(
+                new JobEvent.Preview(job.id, step, s.total(), p.kind(), p.imageIndex(), p.image())));
+    }
+
+    private static Map<String, Duration> durations(Map<String, Long> millis) {
+        Map<String, Duration> out = new LinkedHashMap<>();
+        millis.forEach((k, v) -> out.put(k, Duration.ofMillis(v)));
+        return out;
     }
 
     static String adviceForMemory() {

@@ -23,6 +23,12 @@ public sealed interface JobEvent {
     /** The estimate of the final image (x0 prediction) after {@code step}; previews are latest-wins. */
     record Preview(long jobId, int step, int total, PreviewKind kind, int imageIndex, RgbImage image) implements JobEvent {}
 
+    /**
+     * Progress of a multi-stage job (a poster: base, upscale, refine, decode); {@code done/total}
+     * are steps or tiles of that stage. Denoising steps are also reported as {@link Step}.
+     */
+    record Stage(long jobId, String stage, int done, int total) implements JobEvent {}
+
     record Decoding(long jobId, int tile, int tiles) implements JobEvent {}
 
     /** Images in prompt-major order, with the metadata to embed into exported files. */

@@ -31,6 +31,10 @@ public final class PosterPipeline {
     /** Progress per stage; {@code done/total} are steps or tiles. */
     public interface Listener {
         void stage(Stage stage, int done, int total);
+
+        /** Each denoising step's state (its x0 estimate feeds live previews); after {@link #stage}. */
+        default void onStep(Stage stage, PixArtPipeline.StepState s) {
+        }
     }
 
     /**
@@ -171,6 +175,7 @@ public final class PosterPipeline {
             @Override
             public void onStep(PixArtPipeline.StepState s) {
                 l.stage(stage, s.index() + 1, s.total());
+                l.onStep(stage, s);
             }
 
             @Override

@@ -1,0 +1,191 @@
+package studio.pixart.app.view;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import javafx.scene.canvas.Canvas;
+import javafx.scene.canvas.GraphicsContext;
+import javafx.scene.control.Button;
+import javafx.scene.control.ButtonBar;
+import javafx.scene.control.ButtonType;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Dialog;
+import javafx.scene.control.Label;
+import javafx.scene.control.ListCell;
+import javafx.scene.control.Spinner;
+import javafx.scene.control.TextField;
+import javafx.scene.image.Image;
+import javafx.scene.layout.GridPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.VBox;
+import javafx.scene.paint.Color;
+import javafx.stage.FileChooser;
+import javafx.stage.Window;
+import studio.pixart.app.settings.GenerationSettings;
+import studio.pixart.app.vm.PosterExportModel;
+import studio.pixart.app.vm.StudioViewModel;
+import studio.pixart.engine.image.RgbImage;
+import studio.pixart.engine.poster.ExportPresets;
+
+/**
+ * Export poster / wallpaper: preset (grouped by category) or custom size, a preview of the crop the
+ * target keeps of the image, format, DPI, strength and destination. Run starts the poster job in
+ * the main window (live canvas, progress bar, Cancel). All state lives in {@link PosterExportModel}.
+ */
+final class PosterDialog {
+    private PosterDialog() {}
+
+    static void show(Window owner, StudioViewModel vm, GenerationSettings settings, RgbImage image, String presetId) {
+        PosterExportModel m = new PosterExportModel(ExportPresets.load(),
+                Path.of(System.getProperty("user.home"), "Pictures"));
+        if (presetId != null) {
+            m.presetId.set(presetId);
+        }
+        Dialog<ButtonType> d = new Dialog<>();
+        d.initOwner(owner);
+        d.setTitle("Export poster / wallpaper");
+        d.setHeaderText("Generated again at high resolution: base image, upscale, refinement at the full size.");
+
+        ComboBox<String> preset = new ComboBox<>();
+        preset.setId("posterPreset");
+        Map<String, ExportPresets.Preset> byId = new java.util.LinkedHashMap<>();
+        m.presetsByCategory().forEach((cat, list) -> list.forEach(p -> byId.put(p.id(), p)));
+        preset.getItems().addAll(byId.keySet());
+        preset.getItems().add(PosterExportModel.CUSTOM);
+        preset.setCellFactory(l -> presetCell(byId));
+        preset.setButtonCell(presetCell(byId));
+        preset.valueProperty().bindBidirectional(m.presetId);
+
+        Spinner<Integer> w = new Spinner<>(64, 16384, m.width.get(), 8);
+        Spinner<Integer> h = new Spinner<>(64, 16384, m.height.get(), 8);
+        w.setId("posterWidth");
+        h.setId("posterHeight");
+        for (Spinner<Integer> sp : List.of(w, h)) {
+            sp.setEditable(true);
+            sp.setPrefWidth(100);
+        }
+        m.width.addListener((o, a, b) -> w.getValueFactory().setValue(b.intValue()));
+        m.height.addListener((o, a, b) -> h.getValueFactory().setValue(b.intValue()));
+        w.valueProperty().addListener((o, a, b) -> {
+            if (b != m.width.get()) {
+                m.setCustomSize(b, m.height.get());
+            }
+        });
+        h.valueProperty().addListener((o, a, b) -> {
+            if (b != m.height.get()) {
+                m.setCustomSize(m.width.get(), b);
+            }
+        });
+
+        Spinner<Integer> dpi = new Spinner<>(36, 1200, m.dpi.get(), 25);
+        dpi.setEditable(true);
+        dpi.valueProperty().addListener((o, a, b) -> m.dpi.set(b));
+        Spinner<Double> strength = new Spinner<>(0.05, 1.0, m.strength.get(), 0.05);
+        strength.setEditable(true);
+        strength.valueProperty().addListener((o, a, b) -> m.strength.set(b));
+        ComboBox<PosterExportModel.Format> format = new ComboBox<>();
+        format.getItems().addAll(PosterExportModel.Format.values());
+        format.valueProperty().bindBidirectional(m.format);
+        TextField dest = new TextField();
+        dest.setId("posterDestination");
+        dest.textProperty().bindBidirectional(m.destination);
+        dest.setPrefColumnCount(28);
+        Button browse = new Button("Choose\u2026");
+        browse.setOnAction(e -> {
+            FileChooser fc = new FileChooser();
+            Path cur = Path.of(m.destination.get());
+            if (cur.getParent() != null && cur.getParent().toFile().isDirectory()) {
+                fc.setInitialDirectory(cur.getParent().toFile());
+            }
+            fc.setInitialFileName(cur.getFileName() == null ? "poster.png" : cur.getFileName().toString());
+            File f = fc.showSaveDialog(d.getDialogPane().getScene().getWindow());
+            if (f != null) {
+                m.destination.set(f.getPath());
+            }
+        });
+        Label note = new Label();
+        note.getStyleClass().add("hint");
+        note.textProperty().bind(m.note);
+
+        Canvas crop = new Canvas(320, 200);
+        crop.setId("posterCropPreview");
+        Image fx = image == null ? null : ImageCanvas.toFx(image);
+        Runnable drawCrop = () -> drawCrop(crop, fx, m);
+        m.width.addListener((o, a, b) -> drawCrop.run());
+        m.height.addListener((o, a, b) -> drawCrop.run());
+        drawCrop.run();
+        Label size = new Label();
+        size.textProperty().bind(javafx.beans.binding.Bindings.createStringBinding(
+                () -> m.width.get() + " \u00d7 " + m.height.get() + " px", m.width, m.height));
+
+        GridPane g = new GridPane();
+        g.setHgap(8);
+        g.setVgap(8);
+        int r = 0;
+        g.addRow(r++, new Label("Preset"), preset);
+        g.addRow(r++, new Label("Size"), new HBox(6, w, new Label("\u00d7"), h, size));
+        g.addRow(r++, new Label("DPI"), new HBox(6, dpi, note));
+        g.addRow(r++, new Label("Strength"), strength);
+        g.addRow(r++, new Label("Format"), format);
+        g.addRow(r++, new Label("Save to"), new HBox(6, dest, browse));
+        Label error = new Label();
+        error.getStyleClass().add("error-text");
+        VBox content = new VBox(10, new HBox(14, g, new VBox(4, new Label("Crop of the current image"), crop)), error);
+        d.getDialogPane().setContent(content);
+        ButtonType run = new ButtonType("Run", ButtonBar.ButtonData.OK_DONE);
+        d.getDialogPane().getButtonTypes().addAll(run, ButtonType.CANCEL);
+        Button runButton = (Button) d.getDialogPane().lookupButton(run);
+        runButton.setId("posterRun");
+        runButton.addEventFilter(javafx.event.ActionEvent.ACTION, e -> {
+            String problem = m.problem();
+            if (problem != null) {
+                error.setText(problem);
+                e.consume();
+            }
+        });
+        d.setResultConverter(bt -> bt);
+        d.setOnHidden(e -> {
+            if (d.getResult() == run) {
+                vm.exportPoster(settings, m.spec());
+            }
+        });
+        d.show();
+    }
+
+    private static ListCell<String> presetCell(Map<String, ExportPresets.Preset> byId) {
+        return new ListCell<>() {
+            @Override
+            protected void updateItem(String id, boolean empty) {
+                super.updateItem(id, empty);
+                ExportPresets.Preset p = id == null ? null : byId.get(id);
+                setText(empty || id == null ? null : p == null ? "Custom size"
+                        : p.category() + " \u00b7 " + p.name() + " (" + p.width() + "\u00d7" + p.height() + ")");
+            }
+        };
+    }
+
+    /** The image fitted into the canvas, the part outside the crop dimmed, the crop outlined. */
+    private static void drawCrop(Canvas c, Image img, PosterExportModel m) {
+        GraphicsContext g = c.getGraphicsContext2D();
+        g.setFill(Color.web("#1e1f24"));
+        g.fillRect(0, 0, c.getWidth(), c.getHeight());
+        double iw = img == null ? m.width.get() : img.getWidth();
+        double ih = img == null ? m.height.get() : img.getHeight();
+        double s = Math.min(c.getWidth() / iw, c.getHeight() / ih);
+        double ox = (c.getWidth() - iw * s) / 2;
+        double oy = (c.getHeight() - ih * s) / 2;
+        if (img != null) {
+            g.drawImage(img, ox, oy, iw * s, ih * s);
+        }
+        PosterExportModel.Crop k = m.crop((int) iw, (int) ih);
+        g.setFill(Color.rgb(0, 0, 0, 0.6));
+        g.fillRect(ox, oy, iw * s, k.y() * s);
+        g.fillRect(ox, oy + (k.y() + k.height()) * s, iw * s, (ih - k.y() - k.height()) * s);
+        g.fillRect(ox, oy, k.x() * s, ih * s);
+        g.fillRect(ox + (k.x() + k.width()) * s, oy, (iw - k.x() - k.width()) * s, ih * s);
+        g.setStroke(Color.web("#7aa2ff"));
+        g.setLineWidth(2);
+        g.strokeRect(ox + k.x() * s, oy + k.y() * s, k.width() * s, k.height() * s);
+    }
+}
