@@ -566,8 +566,9 @@ public final class MainWindow {
             }
         });
         VBox.setVgrow(list, Priority.ALWAYS);
-        Button restore = new Button("Reuse settings");
+        Button restore = new Button("Reuse");
         restore.setId("reuseSettingsButton");
+        restore.setTooltip(new javafx.scene.control.Tooltip("Put this image's prompt and settings back into the form"));
         restore.disableProperty().bind(list.getSelectionModel().selectedItemProperty().isNull());
         restore.setOnAction(e -> vm.restoreFrom(list.getSelectionModel().getSelectedItem()));
         Button delete = new Button("Delete");
@@ -584,6 +585,10 @@ public final class MainWindow {
             PosterDialog.show(window(), vm, sel.settings(), vm.image.get(), "wallpaper-4k");
         });
         HBox actions = new HBox(6, restore, make4k, spacer(), delete);
+        // never ellipsize the action labels in the narrow panel
+        for (Button b : new Button[] {restore, make4k, delete}) {
+            b.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
+        }
         Label count = new Label();
         count.getStyleClass().add("hint");
         count.textProperty().bind(Bindings.createStringBinding(
