@@ -99,4 +99,26 @@ class PipelineGoldenTest {
         }
         return out;
     }
+
+    /** The default trimmed prompt encoding (padding zero-filled) gives the reference image too. */
+    @ParameterizedTest
+    @ValueSource(strings = {"pipe_fox_16x16_cfg4.5_4steps", "pipe_2images_msl300_3steps"})
+    void trimmedPromptEncodingGivesTheSameImage(String name) {
+        Torch.prepareThread();
+        try (Golden g = Golden.load("pipeline/" + name)) {
+            GenerationRequest req = requestFor(g);
+            PipelineFolder folder = PipelineFolder.open(Golden.model(req.model()).toString());
+            try (PixArtPipeline pipe = PixArtPipeline.load(folder, PipelineOptions.cpu(), null)) {
+                PixArtPipeline.Result r = pipe.generate(req, null, () -> false);
+                Golden.assertCloseRelative("final latents", lastStep(g.floats("latents_per_step"), r.trace().finalLatents().length),
+                        r.trace().finalLatents(), 1e-4);
+                float[] image = concat(r.images().stream().map(i -> i.samples()).toList());
+                Golden.assertCloseAbsolute("image", g.floats("image"), image, 1e-4);
+            }
+        }
+    }
+
+    static float[] lastStep(float[] perStep, int n) {
+        return java.util.Arrays.copyOfRange(perStep, perStep.length - n, perStep.length);
+    }
 }
