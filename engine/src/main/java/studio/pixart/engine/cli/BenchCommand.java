@@ -16,14 +16,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
-import studio.pixart.engine.io.SafetensorsWriter;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.preview.LatentPreview;
@@ -32,6 +30,7 @@ import studio.pixart.engine.transformer.PixArtTransformer;
 import studio.pixart.engine.transformer.TransformerConfig;
 import studio.pixart.engine.transformer.TransformerOptions;
 import studio.pixart.engine.vae.AutoencoderKL;
+import studio.pixart.engine.vae.RandomVae;
 import studio.pixart.engine.vae.VaeConfig;
 
 /**
@@ -85,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The SDXL VAE (PixArt-Σ's): widths 128, 256, 512, 512, 2 layers per block, 32 groups, 4 latent channels. */
     static VaeConfig sdxlVae() {
-        return new VaeConfig(3, 3, 4, new int[] {128, 256, 512, 512}, 2, 32, 0.13025, 0.0, true, true, true);
+        return RandomVae.sdxlLayout(new int[] {128, 256, 512, 512}, 32);
     }
 
     /** Floating-point operations of one step, split into dense layers and attention products. */
@@ -178,7 +177,7 @@ final class BenchCommand implements Callable<Integer> {
             if (pm == GenerationRequest.PreviewMode.VAE || pm == GenerationRequest.PreviewMode.BOTH) {
                 long tv = System.nanoTime();
                 vaeDir = Files.createTempDirectory("pixart-bench-vae");
-                writeRandomVae(vaeDir, sdxlVae(), seed);
+                RandomVae.write(vaeDir, sdxlVae(), seed);
                 vae = AutoencoderKL.load(vaeDir, Device.cpu(), DataType.FLOAT32);
                 out.printf("SDXL-VAE configuration, random weights, built in %.1f s%n", (System.nanoTime() - tv) / 1e9);
             }
@@ -339,97 +338,6 @@ final class BenchCommand implements Callable<Integer> {
             return 0;
         }
         return 0;
-    }
-
-    /**
-     * Writes a diffusers-layout AutoencoderKL folder with seeded random weights (conv and linear
-     * weights randn/√fan_in, biases 0.2·randn, norm gains 1 + 0.2·randn), so the bench can time
-     * the real VAE's decode without a download; the loader checks every name against the config.
-     */
-    static void writeRandomVae(Path dir, VaeConfig c, long seed) throws IOException {
-        SafetensorsWriter w = new SafetensorsWriter();
-        Random rnd = new Random(seed);
-        int[] b = c.blockOutChannels();
-        int n = b.length;
-        int latent = c.latentChannels();
-        RandomParams p = new RandomParams(w, rnd);
-        p.conv("encoder.conv_in", b[0], c.inChannels(), 3);
-        int in = b[0];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < c.layersPerBlock(); j++) {
-                p.resnet("encoder.down_blocks." + i + ".resnets." + j, j == 0 ? in : b[i], b[i]);
-            }
-            if (i < n - 1) {
-                p.conv("encoder.down_blocks." + i + ".downsamplers.0.conv", b[i], b[i], 3);
-            }
-            in = b[i];
-        }
-        p.mid("encoder.mid_block", b[n - 1]);
-        p.norm("encoder.conv_norm_out", b[n - 1]);
-        p.conv("encoder.conv_out", 2 * latent, b[n - 1], 3);
-        p.conv("quant_conv", 2 * latent, 2 * latent, 1);
-        p.conv("post_quant_conv", latent, latent, 1);
-        p.conv("decoder.conv_in", b[n - 1], latent, 3);
-        p.mid("decoder.mid_block", b[n - 1]);
-        in = b[n - 1];
-        for (int i = 0; i < n; i++) {
-            int o = b[n - 1 - i];
-            for (int j = 0; j <= c.layersPerBlock(); j++) {
-                p.resnet("decoder.up_blocks." + i + ".resnets." + j, j == 0 ? in : o, o);
-            }
-            if (i < n - 1) {
-                p.conv("decoder.up_blocks." + i + ".upsamplers.0.conv", o, o, 3);
-            }
-            in = o;
-        }
-        p.norm("decoder.conv_norm_out", b[0]);
-        p.conv("decoder.conv_out", c.outChannels(), b[0], 3);
-        w.write(dir.resolve("diffusion_pytorch_model.safetensors"));
-        Files.writeString(dir.resolve("config.json"), c.toJson());
-    }
-
-    private record RandomParams(SafetensorsWriter w, Random rnd) {
-        void mid(String prefix, int ch) {
-            resnet(prefix + ".resnets.0", ch, ch);
-            norm(prefix + ".attentions.0.group_norm", ch);
-            for (String s : new String[] {"to_q", "to_k", "to_v", "to_out.0"}) {
-                put(prefix + ".attentions.0." + s + ".weight", new long[] {ch, ch}, 0f, (float) (1 / Math.sqrt(ch)));
-                put(prefix + ".attentions.0." + s + ".bias", new long[] {ch}, 0f, 0.2f);
-            }
-            resnet(prefix + ".resnets.1", ch, ch);
-        }
-
-        void resnet(String prefix, int in, int out) {
-            norm(prefix + ".norm1", in);
-            conv(prefix + ".conv1", out, in, 3);
-            norm(prefix + ".norm2", out);
-            conv(prefix + ".conv2", out, out, 3);
-            if (in != out) {
-                conv(prefix + ".conv_shortcut", out, in, 1);
-            }
-        }
-
-        void conv(String prefix, int out, int in, int k) {
-            put(prefix + ".weight", new long[] {out, in, k, k}, 0f, (float) (1 / Math.sqrt((double) in * k * k)));
-            put(prefix + ".bias", new long[] {out}, 0f, 0.2f);
-        }
-
-        void norm(String prefix, int ch) {
-            put(prefix + ".weight", new long[] {ch}, 1f, 0.2f);
-            put(prefix + ".bias", new long[] {ch}, 0f, 0.2f);
-        }
-
-        void put(String name, long[] shape, float mean, float std) {
-            long count = 1;
-            for (long d : shape) {
-                count *= d;
-            }
-            float[] v = new float[Math.toIntExact(count)];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = mean + std * (float) rnd.nextGaussian();
-            }
-            w.putFloats(name, shape, v);
-        }
     }
 
     private static void deleteTree(Path dir) {

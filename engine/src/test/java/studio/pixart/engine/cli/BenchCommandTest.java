@@ -47,7 +47,7 @@ class BenchCommandTest {
         Torch.prepareThread();
         // The SDXL layout, narrowed (the loader checks every parameter name and shape).
         VaeConfig c = new VaeConfig(3, 3, 4, new int[] {8, 16, 16, 16}, 2, 4, 0.13025, 0.0, true, true, true);
-        BenchCommand.writeRandomVae(dir, c, 3);
+        studio.pixart.engine.vae.RandomVae.write(dir, c, 3);
         try (AutoencoderKL vae = AutoencoderKL.load(dir, Device.cpu(), DataType.FLOAT32)) {
             PreviewRenderer r = new PreviewRenderer(vae, GenerationRequest.PreviewMode.VAE);
             float[] x0 = new float[4 * 8 * 8];

@@ -10,9 +10,10 @@ import studio.pixart.engine.io.SafetensorsWriter;
  * Writes a diffusers-layout AutoencoderKL folder (config.json + safetensors) with seeded random
  * weights, the goldens' recipe: conv/linear weights randn/sqrt(fan_in), biases 0.2·randn, norm
  * gains 1 + 0.2·randn, decoder.conv_out halved. The parameter list is written out here
- * independently of {@link AutoencoderKL}'s loader, from diffusers' layout.
+ * independently of {@link AutoencoderKL}'s loader, from diffusers' layout. Used by tests and by
+ * {@code pixart bench} to time a VAE of the real configuration without a download.
  */
-final class RandomVae {
+public final class RandomVae {
     private final SafetensorsWriter w = new SafetensorsWriter();
     private final Random rnd;
 
@@ -21,11 +22,11 @@ final class RandomVae {
     }
 
     /** SDXL-VAE layout: 4 blocks, 2 layers per block, mid-block attention; widths and groups as given. */
-    static VaeConfig sdxlLayout(int[] widths, int groups) {
+    public static VaeConfig sdxlLayout(int[] widths, int groups) {
         return new VaeConfig(3, 3, 4, widths, 2, groups, 0.13025, 0.0, true, true, true);
     }
 
-    static Path write(Path dir, VaeConfig c, long seed) throws IOException {
+    public static Path write(Path dir, VaeConfig c, long seed) throws IOException {
         Files.createDirectories(dir);
         RandomVae r = new RandomVae(seed);
         r.all(c);
