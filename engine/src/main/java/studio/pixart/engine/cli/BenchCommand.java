@@ -274,7 +274,7 @@ final class BenchCommand implements Callable<Integer> {
     static float[] step(PixArtTransformer tr, NDManager run, float[] latents, int lat, NDArray t, NDArray text,
                         NDArray textMask, NDArray res, NDArray ar, float guidance) {
         try (NDManager step = run.newSubManager()) {
-            NDArray x = step.create(latents, new Shape(1, 4, lat, lat));
+            NDArray x = step.create(latents, new Shape(1, 4, lat, lat)).toType(text.getDataType(), false);
             NDArray out = tr.forward(x.concat(x, 0), t, text, textMask, res, ar);
             NDList halves = out.split(2, 0);
             NDArray uncond = halves.get(0);

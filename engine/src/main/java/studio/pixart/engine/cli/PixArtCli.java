@@ -10,7 +10,7 @@ import studio.pixart.engine.pipeline.GenerationMetadata;
         versionProvider = PixArtCli.Version.class,
         description = "PixArt Studio engine: local text-to-image with PixArt-Σ / PixArt-α.",
         subcommands = {InspectCommand.class, TokenizeCommand.class, EncodeCommand.class, GenerateCommand.class,
-                PosterCommand.class, BenchCommand.class})
+                PosterCommand.class, BenchCommand.class, RehearseCommand.class})
 public final class PixArtCli {
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

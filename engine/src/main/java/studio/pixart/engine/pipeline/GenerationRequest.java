@@ -100,6 +100,11 @@ public record GenerationRequest(
                 maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
     }
 
+    public GenerationRequest withSteps(int n) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, n, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+    }
+
     public GenerationRequest withBinning(boolean b) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
                 maxSequenceLength, b, numImages, device, dtype, preview, kvCompression);

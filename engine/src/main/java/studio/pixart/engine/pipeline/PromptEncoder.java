@@ -34,6 +34,7 @@ public final class PromptEncoder implements AutoCloseable {
     private final T5Tokenizer tokenizer;
     private final int dim;
     private T5Encoder encoder;
+    private final List<T5Encoder.Profile> profiles = new ArrayList<>();
     private final Map<String, float[]> recent = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, float[]> eldest) {
@@ -115,12 +116,20 @@ public final class PromptEncoder implements AutoCloseable {
             long[][] i = {ids};
             long[][] m = {mask};
             row = trimPadding ? encoder.encodeTrimmed(i, m) : encoder.encode(i, m);
+            profiles.add(encoder.lastProfile());
             if (disk != null) {
                 disk.put(folder, preprocessed, ids, mask, dim, row);
             }
         }
         recent.put(key, row);
         return row;
+    }
+
+    /** Time splits of the T5 passes since the last call (one per encoder call; empty when everything came from the caches). */
+    public List<T5Encoder.Profile> takeProfiles() {
+        List<T5Encoder.Profile> p = List.copyOf(profiles);
+        profiles.clear();
+        return p;
     }
 
     @Override

@@ -60,6 +60,16 @@ public final class T5Encoder implements AutoCloseable {
     /** How block weights are held; see the class comment. */
     public enum LoadMode { EAGER, PER_LAYER }
 
+    /**
+     * Where the last {@link #encode} call spent its time: reading and converting weights (including
+     * the embedding rows) versus computing, in seconds, and the positions it computed.
+     */
+    public record Profile(double weightSeconds, double computeSeconds, int blocks, int batch, int positions) {
+        public double totalSeconds() {
+            return weightSeconds + computeSeconds;
+        }
+    }
+
     /** Called after each block with its output (tests compare to block_{i}_out; the benchmark times blocks). */
     interface BlockObserver {
         void blockDone(int index, NDArray hidden);
@@ -87,6 +97,7 @@ public final class T5Encoder implements AutoCloseable {
     private final NDArray finalNorm;
     private final float[] relativeBias;    // (num_buckets, num_heads), as stored
     private boolean closed;
+    private Profile lastProfile;
 
     private T5Encoder(T5Config config, Device device, DataType dtype, LoadMode mode, Checkpoint checkpoint,
                       NDManager weights, NDArray embedding, List<Block> blocks, NDArray finalNorm, float[] relativeBias) {
@@ -305,15 +316,21 @@ public final class T5Encoder implements AutoCloseable {
         checkOpen();
         int batch = inputIds.length;
         int len = checkInputs(inputIds, attentionMask);
+        long start = System.nanoTime();
+        long weightNanos = 0;
         try (NDManager call = Torch.engine().newBaseManager(device)) {
+            long t = System.nanoTime();
             NDArray h = embed(call, inputIds);
+            weightNanos += System.nanoTime() - t;
             NDArray bias = attentionBias(call, attentionMask, batch, len);
             for (int i = 0; i < config.numLayers(); i++) {
                 NDArray next;
                 try (NDManager layer = call.newSubManager()) {
                     // Every intermediate of the block lands in `layer` (ops follow their first input) and is freed with it.
                     h.tempAttach(layer);
+                    t = System.nanoTime();
                     Block w = blocks != null ? blocks.get(i) : loadBlock(checkpoint, i, layer, dtype);
+                    weightNanos += System.nanoTime() - t;
                     next = block(h, w, bias);
                     next.attach(call);
                 }
@@ -328,8 +345,15 @@ public final class T5Encoder implements AutoCloseable {
                 y = y.toDevice(out.getDevice(), false);
             }
             y.attach(out);
+            double total = (System.nanoTime() - start) / 1e9;
+            lastProfile = new Profile(weightNanos / 1e9, total - weightNanos / 1e9, config.numLayers(), batch, len);
             return y;
         }
+    }
+
+    /** Time split of the last encode call, or null before the first. */
+    public Profile lastProfile() {
+        return lastProfile;
     }
 
     /** {@code shared.weight[ids]} (B, L, d_model) in the compute dtype, in {@code m}. */

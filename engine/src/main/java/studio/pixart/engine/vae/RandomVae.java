@@ -1,24 +1,31 @@
 package studio.pixart.engine.vae;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
+import studio.pixart.engine.io.AtomicFiles;
 import studio.pixart.engine.io.SafetensorsWriter;
+import studio.pixart.engine.io.TensorDType;
 
 /**
  * Writes a diffusers-layout AutoencoderKL folder (config.json + safetensors) with seeded random
  * weights, the goldens' recipe: conv/linear weights randn/sqrt(fan_in), biases 0.2·randn, norm
  * gains 1 + 0.2·randn, decoder.conv_out halved. The parameter list is written out here
  * independently of {@link AutoencoderKL}'s loader, from diffusers' layout. Used by tests and by
- * {@code pixart bench} to time a VAE of the real configuration without a download.
+ * {@code pixart bench} and {@code pixart rehearse} to time a VAE of the real configuration without a
+ * download. Each tensor has its own generator (seeded from the seed and the tensor's position in
+ * the list) and is produced while the file is written, so the real 335 MB VAE is never in memory.
  */
 public final class RandomVae {
     private final SafetensorsWriter w = new SafetensorsWriter();
-    private final Random rnd;
+    private final long seed;
+    private int tensors;
 
     private RandomVae(long seed) {
-        rnd = new Random(seed);
+        this.seed = seed;
     }
 
     /** SDXL-VAE layout: 4 blocks, 2 layers per block, mid-block attention; widths and groups as given. */
@@ -31,7 +38,7 @@ public final class RandomVae {
         RandomVae r = new RandomVae(seed);
         r.all(c);
         r.w.write(dir.resolve("diffusion_pytorch_model.safetensors"));
-        Files.writeString(dir.resolve("config.json"), c.toJson());
+        AtomicFiles.writeString(dir.resolve("config.json"), c.toJson());
         return dir;
     }
 
@@ -107,10 +114,18 @@ public final class RandomVae {
         for (long d : shape) {
             n *= d;
         }
-        float[] v = new float[Math.toIntExact(n)];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = mean + std * (float) rnd.nextGaussian();
-        }
-        w.putFloats(name, shape, v);
+        long count = n;
+        Random rnd = new Random(seed * 1_000_003L + tensors++);
+        w.putStreamed(name, TensorDType.F32, shape, out -> {
+            ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (long i = 0; i < count; i++) {
+                if (!b.hasRemaining()) {
+                    out.write(b.array(), 0, b.position());
+                    b.clear();
+                }
+                b.putFloat(mean + std * (float) rnd.nextGaussian());
+            }
+            out.write(b.array(), 0, b.position());
+        });
     }
 }

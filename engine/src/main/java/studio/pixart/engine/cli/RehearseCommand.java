@@ -1,0 +1,330 @@
+package studio.pixart.engine.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+import studio.pixart.engine.io.AtomicFiles;
+import studio.pixart.engine.io.Json;
+import studio.pixart.engine.model.PipelineFolder;
+import studio.pixart.engine.nd.Torch;
+import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.pipeline.PipelineOptions;
+import studio.pixart.engine.pipeline.PixArtPipeline;
+import studio.pixart.engine.pipeline.PromptEncoder;
+import studio.pixart.engine.rehearsal.ProcessMemory;
+import studio.pixart.engine.rehearsal.RehearsalFolder;
+import studio.pixart.engine.rehearsal.RehearsalLayout;
+import studio.pixart.engine.text.T5Encoder;
+import studio.pixart.engine.text.T5Tokenizer;
+import studio.pixart.engine.transformer.PixArtTransformer;
+
+/**
+ * {@code pixart rehearse}: the real size without a download. Writes once (into {@code --dir}) a
+ * pipeline folder of the published PixArt-Σ 1024 layout and sizes with random weights
+ * ({@link RehearsalFolder}), then times the stages a user waits for — loading, encoding a 20- and a
+ * 120-token prompt (with the empty negative prompt, as a CFG generation does), one CFG denoising
+ * step at 512 and 1024 px, the VAE decode at 1024 px and, on request, a whole 1024 px generation —
+ * and reports each stage's peak resident memory split into anonymous and file-backed (sampled
+ * from /proc/self/status), page faults, and the machine's float32 matmul rate beside it.
+ */
+@Command(name = "rehearse", description = "Time the real-size PixArt-Σ 1024 pipeline (random weights, written once to a cache folder).")
+final class RehearseCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "cache folder for the rehearsal pipelines (default: ~/.cache/pixart-studio/rehearsal)")
+    Path dir;
+
+    @Option(names = "--layout", description = "sigma-1024 (published sizes) or mini (scaled down, seconds) (default: ${DEFAULT-VALUE})")
+    String layout = "sigma-1024";
+
+    @Option(names = "--t5-shards", paramLabel = "DTYPE", description = "dtype of the T5 shards: bf16 (as published) or f32 (default: ${DEFAULT-VALUE})")
+    String t5Shards = "bf16";
+
+    @Option(names = "--stages", split = ",", paramLabel = "STAGE",
+            description = "stages to run: load, encode20, encode120, stepS, stepL, decodeL, generateL with S/L the layout's "
+                    + "sizes (512/1024 for sigma-1024), or all (default: every stage but generate)")
+    List<String> stages;
+
+    @Option(names = "--steps", description = "denoising steps of the generate stage (default: ${DEFAULT-VALUE})")
+    int steps = 2;
+
+    @Option(names = "--device", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
+    String device = "cpu";
+
+    @Option(names = "--dtype", description = "auto, float32 or float16 (default: ${DEFAULT-VALUE})")
+    String dtype = "auto";
+
+    @Option(names = "--seed", description = "seed of the random weights (default: ${DEFAULT-VALUE})")
+    long seed = 42;
+
+    @Option(names = "--matmul", paramLabel = "N", description = "side of the reference float32 matmul (default: 2048, mini 512)")
+    int matmul;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "also write the results as JSON")
+    Path json;
+
+    /** One measured stage. */
+    record StageResult(String stage, double seconds, long peakAnon, long peakFile, long peakRss, long minorFaults,
+                       long majorFaults, double loadBefore, String note) {}
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        RehearsalLayout lay = RehearsalLayout.named(layout);
+        RehearsalFolder.T5Shards shards = switch (t5Shards.toLowerCase()) {
+            case "bf16", "bfloat16" -> RehearsalFolder.T5Shards.BF16;
+            case "f32", "fp32", "float32" -> RehearsalFolder.T5Shards.F32;
+            default -> throw new IllegalArgumentException("--t5-shards is bf16 or f32, got " + t5Shards);
+        };
+        List<String> known = List.of("load", "encode20", "encode120", "step" + lay.smallPx(), "step" + lay.largePx(),
+                "decode" + lay.largePx(), "generate" + lay.largePx());
+        List<String> todo = new ArrayList<>();
+        if (stages == null || stages.isEmpty()) {
+            todo.addAll(known.subList(0, known.size() - 1));
+        } else {
+            for (String s : stages) {
+                if (s.equals("all")) {
+                    todo.addAll(known);
+                } else if (!known.contains(s)) {
+                    throw new IllegalArgumentException("--stages: unknown stage '" + s + "' for layout " + lay.name() + " (known: "
+                            + String.join(", ", known) + ", all)");
+                } else {
+                    todo.add(s);
+                }
+            }
+        }
+        if (steps < 1) {
+            throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+        }
+        Path root = dir != null ? dir : Path.of(System.getProperty("user.home"), ".cache", "pixart-studio", "rehearsal");
+        PipelineOptions options = PipelineOptions.resolve(device, dtype, null, null);
+        Torch.prepareThread();
+
+        out.printf("machine: %d CPU threads, %.1f GB RAM, load average %.2f%n", Runtime.getRuntime().availableProcessors(),
+                memTotal() / 1e9, ProcessMemory.loadAverage());
+        long tw = System.nanoTime();
+        Path folderDir = RehearsalFolder.ensure(root, lay, shards, seed, msg -> {
+            out.println("  " + msg);
+            out.flush();
+        });
+        out.printf("pipeline folder: %s (%.1f s to prepare; T5 %s shards)%n", folderDir, (System.nanoTime() - tw) / 1e9, shards);
+        int mm = matmul > 0 ? matmul : (lay.largePx() >= 1024 ? 2048 : 512);
+        double gflops = BenchCommand.matmulGflops(mm, 5);
+        out.printf("matmul %d³ float32 through libtorch: %.1f GFLOP/s; device %s, compute dtype %s%n", mm, gflops,
+                options.device(), options.dtype());
+        out.flush();
+
+        PipelineFolder folder = PipelineFolder.open(folderDir.toString());
+        List<StageResult> results = new ArrayList<>();
+        Map<String, Object> extra = new LinkedHashMap<>();
+        try (ProcessMemory.Sampler sampler = new ProcessMemory.Sampler(10)) {
+            PixArtPipeline pipeline = null;
+            try {
+                boolean needPipeline = todo.stream().anyMatch(s -> !s.startsWith("encode"));
+                if (needPipeline) {
+                    Stage st = new Stage(sampler);
+                    pipeline = PixArtPipeline.load(folder, options, null);
+                    // The encode stages load their own T5; the pipeline's would only hold mappings.
+                    pipeline.releaseTextEncoder();
+                    if (todo.contains("load")) {
+                        results.add(st.done("load", "transformer + VAE (+ T5 " + "index) into " + options.dtype()));
+                    }
+                }
+                for (String s : todo) {
+                    if (s.equals("load")) {
+                        continue;
+                    }
+                    if (s.startsWith("encode")) {
+                        results.add(encodeStage(s, Integer.parseInt(s.substring(6)), folder, options, sampler, out));
+                    } else if (s.startsWith("step")) {
+                        results.add(stepStage(s, Integer.parseInt(s.substring(4)), pipeline, sampler));
+                    } else if (s.startsWith("decode")) {
+                        results.add(decodeStage(s, Integer.parseInt(s.substring(6)), pipeline, sampler));
+                    } else if (s.startsWith("generate")) {
+                        results.add(generateStage(s, Integer.parseInt(s.substring(8)), folder, pipeline, sampler, extra));
+                    }
+                    StageResult r = results.get(results.size() - 1);
+                    out.printf("  %s: %.2f s, peak anon %s, file %s (%s)%n", r.stage(), r.seconds(), gb(r.peakAnon()),
+                            gb(r.peakFile()), r.note());
+                    out.flush();
+                }
+            } finally {
+                if (pipeline != null) {
+                    pipeline.close();
+                }
+            }
+        }
+        out.println();
+        out.printf("| stage | seconds | peak anon GB | peak file-backed GB | peak RSS GB | major faults | load avg | note |%n");
+        out.printf("| --- | --- | --- | --- | --- | --- | --- | --- |%n");
+        for (StageResult r : results) {
+            out.printf("| %s | %.2f | %.2f | %.2f | %.2f | %d | %.2f | %s |%n", r.stage(), r.seconds(), r.peakAnon() / 1e9,
+                    r.peakFile() / 1e9, r.peakRss() / 1e9, r.majorFaults(), r.loadBefore(), r.note());
+        }
+        out.printf("matmul: %.1f GFLOP/s (%d³ float32); load average at the end %.2f%n", gflops, mm, ProcessMemory.loadAverage());
+        out.flush();
+        if (json != null) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("layout", lay.name());
+            j.put("t5_shards", shards.name());
+            j.put("device", options.device().toString());
+            j.put("dtype", options.dtype().toString());
+            j.put("matmul_gflops", gflops);
+            j.put("cpu_threads", Runtime.getRuntime().availableProcessors());
+            j.put("stages", results);
+            j.putAll(extra);
+            AtomicFiles.writeString(json, Json.write(j));
+        }
+        return 0;
+    }
+
+    /** Memory and fault counters around one stage. */
+    private static final class Stage {
+        final ProcessMemory.Sampler sampler;
+        final ProcessMemory before;
+        final double load;
+        final long start;
+
+        Stage(ProcessMemory.Sampler sampler) {
+            this.sampler = sampler;
+            this.load = ProcessMemory.loadAverage();
+            ProcessMemory.resetPeak();
+            sampler.reset();
+            this.before = ProcessMemory.now();
+            this.start = System.nanoTime();
+        }
+
+        StageResult done(String name, String note) {
+            double s = (System.nanoTime() - start) / 1e9;
+            long[] p = sampler.peaks();
+            ProcessMemory after = ProcessMemory.now();
+            return new StageResult(name, s, p[0], p[1], Math.max(after.vmHwm(), p[2]), after.minorFaults() - before.minorFaults(),
+                    after.majorFaults() - before.majorFaults(), load, note);
+        }
+    }
+
+    /** A fresh T5 (nothing cached), encoding the prompt and the empty negative prompt as a CFG generation does. */
+    private StageResult encodeStage(String name, int tokens, PipelineFolder folder, PipelineOptions options,
+                                    ProcessMemory.Sampler sampler, PrintWriter out) {
+        try (PromptEncoder enc = new PromptEncoder(folder, options.device(), options.dtype(), null, true)) {
+            String prompt = promptOf(enc.tokenizer(), tokens);
+            int maxLen = folder.variant().defaultMaxSequenceLength;
+            Stage st = new Stage(sampler);
+            enc.loadTextEncoder();
+            double loaded = (System.nanoTime() - st.start) / 1e9;
+            enc.encode(List.of(prompt, ""), maxLen);
+            StringBuilder note = new StringBuilder(String.format("%d + 1 tokens of %d, T5 load %.2f s", enc.tokenizer().encode(prompt, maxLen).tokenCount(),
+                    maxLen, loaded));
+            for (T5Encoder.Profile p : enc.takeProfiles()) {
+                note.append(String.format("; pass (batch %d, %d positions): weights %.2f s, compute %.2f s", p.batch(), p.positions(),
+                        p.weightSeconds(), p.computeSeconds()));
+            }
+            StageResult r = st.done(name, note.toString());
+            return r;
+        }
+    }
+
+    /** A prompt of exactly {@code tokens} tokens (counting the final {@code </s>}) for this tokenizer. */
+    static String promptOf(T5Tokenizer tok, int tokens) {
+        String[] words = ("a photograph of an old lighthouse on a rocky coast at sunset with waves crashing below warm light "
+                + "seagulls in the sky a small boat near the shore clouds painted in orange and purple detailed realistic "
+                + "wide angle view from the beach long exposure soft mist over the water and a path leading up the hill "
+                + "towards the lantern room where a keeper watches the storm roll in from the north sea").split(" ");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; tok.encode(sb.toString(), 1000).tokenCount() < tokens; i++) {
+            String next = (sb.length() == 0 ? "" : sb + " ") + words[i % words.length];
+            if (tok.encode(next, 1000).tokenCount() > tokens) {
+                // a multi-piece word would overshoot: pad with single letters
+                next = sb + " a";
+                if (tok.encode(next, 1000).tokenCount() > tokens) {
+                    break;
+                }
+            }
+            sb.setLength(0);
+            sb.append(next);
+        }
+        return sb.toString();
+    }
+
+    private StageResult stepStage(String name, int px, PixArtPipeline pipeline, ProcessMemory.Sampler sampler) {
+        PixArtTransformer tr = pipeline.transformer();
+        int lat = px / pipeline.folder().vaeScaleFactor();
+        int textLen = pipeline.defaultMaxSequenceLength();
+        try (NDManager run = Torch.engine().newBaseManager(pipeline.device())) {
+            Torch.seed(seed + 1);
+            NDArray text = run.randomNormal(new Shape(2, textLen, tr.config().captionChannels())).mul(0.2f).toType(pipeline.dtype(), false);
+            long[] mask = new long[2 * textLen];
+            mask[0] = 1;
+            for (int i = 0; i < 20; i++) {
+                mask[textLen + i] = 1;
+            }
+            NDArray textMask = run.create(mask, new Shape(2, textLen));
+            NDArray t = run.create(new long[] {500, 500});
+            float[] latents = new float[4 * lat * lat];
+            java.util.Random r = new java.util.Random(seed);
+            for (int i = 0; i < latents.length; i++) {
+                latents[i] = (float) r.nextGaussian();
+            }
+            Stage st = new Stage(sampler);
+            BenchCommand.step(tr, run, latents, lat, t, text, textMask, null, null, 4.5f);
+            BenchCommand.Flops f = BenchCommand.stepFlops(tr.config(), lat, lat, textLen, 2, tr.options());
+            return st.done(name, String.format("one CFG step (batch 2), %d image tokens, %.2f TFLOP", (lat / 2) * (lat / 2),
+                    f.total() / 1e12));
+        }
+    }
+
+    private StageResult decodeStage(String name, int px, PixArtPipeline pipeline, ProcessMemory.Sampler sampler) {
+        int lat = px / pipeline.folder().vaeScaleFactor();
+        float[] z = new float[4 * lat * lat];
+        java.util.Random r = new java.util.Random(seed + 2);
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) r.nextGaussian();
+        }
+        Stage st = new Stage(sampler);
+        int[] tiles = {0};
+        pipeline.decodeLatents(z, 4, lat, lat, () -> false, (done, total) -> tiles[0] = total);
+        return st.done(name, "VAE decode " + px + "×" + px + (tiles[0] > 1 ? ", " + tiles[0] + " tiles" : ", untiled"));
+    }
+
+    private StageResult generateStage(String name, int px, PipelineFolder folder, PixArtPipeline pipeline,
+                                      ProcessMemory.Sampler sampler, Map<String, Object> extra) {
+        String prompt = promptOf(pipeline.tokenizer(), 20) + " " + System.nanoTime() % 1000;
+        GenerationRequest req = GenerationRequest.of(folder.root().toString(), prompt).withSize(px, px).withBinning(false).withSteps(steps);
+        Stage st = new Stage(sampler);
+        PixArtPipeline.Result res = pipeline.generate(req, null, null);
+        Map<String, Long> t = res.timingsMillis();
+        extra.put(name + "_timings_ms", t);
+        return st.done(name, String.format("%d×%d, %d steps, CFG: text %.1f s, denoise %.1f s (%.1f s/step), decode %.1f s",
+                px, px, steps, t.get("text") / 1e3, t.get("denoise") / 1e3, t.get("denoise") / 1e3 / steps, t.get("decode") / 1e3));
+    }
+
+    private static long memTotal() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (l.startsWith("MemTotal:")) {
+                    return Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
+    }
+
+    private static String gb(long b) {
+        return String.format("%.2f GB", b / 1e9);
+    }
+}
