@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -34,6 +35,7 @@ public final class SafetensorsFile implements AutoCloseable {
     private final long fileSize;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
+    private final Map<String, ByteBuffer> mappings = new java.util.concurrent.ConcurrentHashMap<>();
 
     private SafetensorsFile(Path path, FileChannel channel, long fileSize,
                             Map<String, TensorInfo> tensors, Map<String, String> metadata) {
@@ -222,19 +224,41 @@ public final class SafetensorsFile implements AutoCloseable {
         return t;
     }
 
-    /** The tensor's raw little-endian bytes, memory-mapped read-only; at most 2 GiB per tensor. */
+    /**
+     * The tensor's raw little-endian bytes, memory-mapped read-only; at most 2 GiB per tensor. Each
+     * tensor is mapped once per open file and the mapping re-used (a weight read again for every
+     * prompt must not pile up mappings until the next garbage collection), so pages touched by
+     * {@link #touch} are the pages later reads find.
+     */
     public ByteBuffer map(String name) {
+        return mapping(name).duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private ByteBuffer mapping(String name) {
         TensorInfo t = info(name);
         if (t.byteLength() > Integer.MAX_VALUE) {
             throw new SafetensorsException(path, name, "tensor larger than 2 GiB cannot be mapped at once");
         }
+        if (t.byteLength() == 0) {
+            return ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        ByteBuffer m = mappings.get(name);
+        if (m != null) {
+            return m;
+        }
         try {
-            if (t.byteLength() == 0) {
-                return ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
-            }
-            return channel.map(FileChannel.MapMode.READ_ONLY, t.begin(), t.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
+            m = channel.map(FileChannel.MapMode.READ_ONLY, t.begin(), t.byteLength());
         } catch (IOException e) {
             throw new SafetensorsException(path, name, "cannot map: " + e.getMessage(), e);
+        }
+        ByteBuffer prev = mappings.putIfAbsent(name, m);
+        return prev != null ? prev : m;
+    }
+
+    /** Brings the tensor's pages into memory (read-ahead, then one touch per page); for a prefetch thread. */
+    public void touch(String name) {
+        if (mapping(name) instanceof MappedByteBuffer mb) {
+            mb.load();
         }
     }
 
@@ -301,6 +325,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     @Override
     public void close() {
+        mappings.clear();
         closeQuietly(channel);
     }
 

@@ -205,16 +205,16 @@ public final class PixArtPipeline implements AutoCloseable {
         int numPrompts = req.prompts().size();
         int n = req.numImages();
 
-        // Text
-        PromptEmbeddings prompt = encodePrompts(req.prompts(), maxLen);
-        PromptEmbeddings negative = null;
+        // Text: prompts and negative prompts in one T5 pass
+        List<String> texts = new ArrayList<>(req.prompts());
         if (cfg) {
-            List<String> negs = new ArrayList<>();
             for (int i = 0; i < numPrompts; i++) {
-                negs.add(req.negativeFor(i));
+                texts.add(req.negativeFor(i));
             }
-            negative = encodePrompts(negs, maxLen);
         }
+        PromptEmbeddings encoded = encodePrompts(texts, maxLen);
+        PromptEmbeddings prompt = encoded.slice(0, numPrompts);
+        PromptEmbeddings negative = cfg ? encoded.slice(numPrompts, 2 * numPrompts) : null;
         PromptEmbeddings cond = prompt.repeatEach(n);
         PromptEmbeddings text = cfg ? negative.repeatEach(n).concat(cond) : cond;
         timings.put("text", (System.nanoTime() - t0) / 1_000_000);

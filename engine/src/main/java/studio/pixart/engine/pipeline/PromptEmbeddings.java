@@ -56,6 +56,18 @@ public record PromptEmbeddings(int rows, int length, int dim, float[] embeds, lo
         return new PromptEmbeddings(rows + other.rows, length, dim, e, m, ids, tc, tr);
     }
 
+    /** Rows {@code from} (inclusive) to {@code to} (exclusive). */
+    public PromptEmbeddings slice(int from, int to) {
+        if (from < 0 || to > rows || from > to) {
+            throw new IllegalArgumentException("rows " + from + ".." + to + " of " + rows);
+        }
+        int per = length * dim;
+        return new PromptEmbeddings(to - from, length, dim, java.util.Arrays.copyOfRange(embeds, from * per, to * per),
+                java.util.Arrays.copyOfRange(attentionMask, from * length, to * length),
+                java.util.Arrays.copyOfRange(inputIds, from * length, to * length),
+                java.util.Arrays.copyOfRange(tokenCounts, from, to), java.util.Arrays.copyOfRange(truncated, from, to));
+    }
+
     public float[] row(int r) {
         return java.util.Arrays.copyOfRange(embeds, r * length * dim, (r + 1) * length * dim);
     }

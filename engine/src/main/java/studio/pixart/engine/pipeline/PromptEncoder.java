@@ -80,7 +80,11 @@ public final class PromptEncoder implements AutoCloseable {
         }
     }
 
-    /** Encodes each text (one row each) at {@code maxLength} tokens. */
+    /**
+     * Encodes each text (one row each) at {@code maxLength} tokens. Rows found in the memory or disk
+     * cache are not recomputed; all others go through T5 together in one pass, so a prompt and its
+     * negative prompt cost one read of the weights, not two.
+     */
     public PromptEmbeddings encode(List<String> texts, int maxLength) {
         int n = texts.size();
         long[] ids = new long[n * maxLength];
@@ -88,7 +92,9 @@ public final class PromptEncoder implements AutoCloseable {
         int[] counts = new int[n];
         boolean[] truncated = new boolean[n];
         float[] embeds = new float[n * maxLength * dim];
+        List<Integer> missing = new ArrayList<>();
         List<String> pre = new ArrayList<>();
+        String[] keys = new String[n];
         for (int i = 0; i < n; i++) {
             String p = PromptText.preprocess(texts.get(i));
             pre.add(p);
@@ -97,31 +103,61 @@ public final class PromptEncoder implements AutoCloseable {
             System.arraycopy(e.attentionMask(), 0, mask, i * maxLength, maxLength);
             counts[i] = e.tokenCount();
             truncated[i] = e.truncated();
-            float[] row = embed(p, e.inputIds(), e.attentionMask());
-            System.arraycopy(row, 0, embeds, i * maxLength * dim, row.length);
+            keys[i] = (trimPadding ? "trim:" : "full:") + Arrays.toString(e.inputIds()) + Arrays.toString(e.attentionMask());
+            float[] row = cached(keys[i], p, e.inputIds(), e.attentionMask());
+            if (row == null) {
+                missing.add(i);
+            } else {
+                System.arraycopy(row, 0, embeds, i * maxLength * dim, row.length);
+            }
+        }
+        // Identical texts in one call are encoded once.
+        Map<String, Integer> firstOf = new LinkedHashMap<>();
+        for (int i : missing) {
+            firstOf.putIfAbsent(keys[i], i);
+        }
+        if (!firstOf.isEmpty()) {
+            loadTextEncoder();
+            List<Integer> rows = new ArrayList<>(firstOf.values());
+            long[][] bi = new long[rows.size()][];
+            long[][] bm = new long[rows.size()][];
+            for (int k = 0; k < rows.size(); k++) {
+                int i = rows.get(k);
+                bi[k] = Arrays.copyOfRange(ids, i * maxLength, (i + 1) * maxLength);
+                bm[k] = Arrays.copyOfRange(mask, i * maxLength, (i + 1) * maxLength);
+            }
+            float[] out = trimPadding ? encoder.encodeTrimmed(bi, bm) : encoder.encode(bi, bm);
+            profiles.add(encoder.lastProfile());
+            int per = maxLength * dim;
+            Map<String, float[]> computed = new LinkedHashMap<>();
+            for (int k = 0; k < rows.size(); k++) {
+                int i = rows.get(k);
+                float[] row = Arrays.copyOfRange(out, k * per, (k + 1) * per);
+                EmbeddingCache disk = trimPadding ? diskCache : null;
+                if (disk != null) {
+                    disk.put(folder, pre.get(i), bi[k], bm[k], dim, row);
+                }
+                recent.put(keys[i], row);
+                computed.put(keys[i], row);
+            }
+            for (int i : missing) {
+                System.arraycopy(computed.get(keys[i]), 0, embeds, i * per, per);
+            }
         }
         return new PromptEmbeddings(n, maxLength, dim, embeds, mask, ids, counts, truncated);
     }
 
-    private float[] embed(String preprocessed, long[] ids, long[] mask) {
-        String key = (trimPadding ? "trim:" : "full:") + Arrays.toString(ids) + Arrays.toString(mask);
+    /** The row from the memory cache or (trimmed encodings only) the disk cache, or null. */
+    private float[] cached(String key, String preprocessed, long[] ids, long[] mask) {
         float[] row = recent.get(key);
         if (row != null) {
             return row;
         }
         EmbeddingCache disk = trimPadding ? diskCache : null;
         row = disk == null ? null : disk.get(folder, preprocessed, ids, mask, dim);
-        if (row == null) {
-            loadTextEncoder();
-            long[][] i = {ids};
-            long[][] m = {mask};
-            row = trimPadding ? encoder.encodeTrimmed(i, m) : encoder.encode(i, m);
-            profiles.add(encoder.lastProfile());
-            if (disk != null) {
-                disk.put(folder, preprocessed, ids, mask, dim, row);
-            }
+        if (row != null) {
+            recent.put(key, row);
         }
-        recent.put(key, row);
         return row;
     }
 

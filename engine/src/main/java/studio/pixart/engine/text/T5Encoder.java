@@ -90,7 +90,7 @@ public final class T5Encoder implements AutoCloseable {
     private final Device device;
     private final DataType dtype;
     private final LoadMode mode;
-    private final Checkpoint checkpoint;   // open in PER_LAYER mode, null otherwise
+    private final Checkpoint checkpoint;   // open on the CPU (weights read per block, or mapped), null on a GPU
     private final NDManager weights;       // resident weights
     private final NDArray embedding;       // resident table (null in PER_LAYER mode)
     private final List<Block> blocks;      // resident blocks (null in PER_LAYER mode)
@@ -98,6 +98,7 @@ public final class T5Encoder implements AutoCloseable {
     private final float[] relativeBias;    // (num_buckets, num_heads), as stored
     private boolean closed;
     private Profile lastProfile;
+    private java.util.concurrent.ExecutorService prefetcher;
 
     private T5Encoder(T5Config config, Device device, DataType dtype, LoadMode mode, Checkpoint checkpoint,
                       NDManager weights, NDArray embedding, List<Block> blocks, NDArray finalNorm, float[] relativeBias) {
@@ -156,9 +157,13 @@ public final class T5Encoder implements AutoCloseable {
                 }
                 // An op that starts from a weight would put its result here: fail at once instead of leaking.
                 w.cap();
-                // The mapped tensors keep their own mappings; the file handles are no longer needed.
-                ck.close();
-                return new T5Encoder(config, device, dtype, m, null, w, table, bl, fin, rel);
+                if (device.isGpu()) {
+                    // Uploaded: the file handles are no longer needed.
+                    ck.close();
+                    return new T5Encoder(config, device, dtype, m, null, w, table, bl, fin, rel);
+                }
+                // On the CPU the blocks may wrap the mapped file: keep it open to read the next block ahead.
+                return new T5Encoder(config, device, dtype, m, ck, w, table, bl, fin, rel);
             } catch (RuntimeException e) {
                 w.close();
                 throw e;
@@ -318,6 +323,9 @@ public final class T5Encoder implements AutoCloseable {
         int len = checkInputs(inputIds, attentionMask);
         long start = System.nanoTime();
         long weightNanos = 0;
+        if (checkpoint != null) {
+            prefetch(0);
+        }
         try (NDManager call = Torch.engine().newBaseManager(device)) {
             long t = System.nanoTime();
             NDArray h = embed(call, inputIds);
@@ -328,6 +336,9 @@ public final class T5Encoder implements AutoCloseable {
                 try (NDManager layer = call.newSubManager()) {
                     // Every intermediate of the block lands in `layer` (ops follow their first input) and is freed with it.
                     h.tempAttach(layer);
+                    if (checkpoint != null && i + 1 < config.numLayers()) {
+                        prefetch(i + 1); // the next block's pages are read while this one computes
+                    }
                     t = System.nanoTime();
                     Block w = blocks != null ? blocks.get(i) : loadBlock(checkpoint, i, layer, dtype);
                     weightNanos += System.nanoTime() - t;
@@ -364,16 +375,24 @@ public final class T5Encoder implements AutoCloseable {
         for (int b = 0; b < batch; b++) {
             System.arraycopy(inputIds[b], 0, flat, b * len, len);
         }
-        NDArray ids = m.create(flat, new Shape(batch, len));
         if (embedding != null) {
-            return lookup(ids, embedding);
+            return lookup(m.create(flat, new Shape(batch, len)), embedding);
         }
-        try (NDManager tmp = m.newSubManager()) {
-            NDArray table = checkpoint.load(SHARED, tmp, gatherDtype(checkpoint, dtype));
-            NDArray rows = lookup(ids, table);
-            rows.attach(m);
-            return rows;
+        // Only the prompt's rows of the (vocab × d_model) table are read and converted.
+        return checkpoint.loadRows(SHARED, flat, m, dtype).reshape(batch, len, config.dModel());
+    }
+
+    /** Reads block {@code i}'s weights ahead on the prefetch thread (page reads only; no tensors there). */
+    private void prefetch(int i) {
+        if (prefetcher == null) {
+            prefetcher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread th = new Thread(r, "pixart-t5-prefetch");
+                th.setDaemon(true);
+                return th;
+            });
         }
+        String[] names = blockNames(i);
+        prefetcher.execute(() -> checkpoint.prefetch(names));
     }
 
     /** The lookup's result belongs to the ids' manager (libtorch's embedding, first argument = indices). */
@@ -608,6 +627,9 @@ public final class T5Encoder implements AutoCloseable {
             return;
         }
         closed = true;
+        if (prefetcher != null) {
+            prefetcher.shutdownNow();
+        }
         weights.close();
         if (checkpoint != null) {
             checkpoint.close();
