@@ -35,9 +35,12 @@ public final class EmbeddingCache {
         return dir;
     }
 
-    String key(PipelineFolder folder, String prompt, long[] ids, long[] mask, int dim) {
+    String key(PipelineFolder folder, String variant, String prompt, long[] ids, long[] mask, int dim) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
+            if (!variant.isEmpty()) {
+                md.update(("variant:" + variant + "\n").getBytes(StandardCharsets.UTF_8));
+            }
             Path te = folder.component("text_encoder").toAbsolutePath();
             md.update(te.toString().getBytes(StandardCharsets.UTF_8));
             try (var s = Files.list(te)) {
@@ -62,7 +65,12 @@ public final class EmbeddingCache {
 
     /** The cached (length, dim) embedding, or null. */
     public float[] get(PipelineFolder folder, String prompt, long[] ids, long[] mask, int dim) {
-        Path f = dir.resolve(key(folder, prompt, ids, mask, dim) + ".safetensors");
+        return get(folder, "", prompt, ids, mask, dim);
+    }
+
+    /** As above for a variant of the text encoder ("" = its own weights, "int8" = the 8-bit copy). */
+    public float[] get(PipelineFolder folder, String variant, String prompt, long[] ids, long[] mask, int dim) {
+        Path f = dir.resolve(key(folder, variant, prompt, ids, mask, dim) + ".safetensors");
         if (!Files.isRegularFile(f)) {
             return null;
         }
@@ -78,7 +86,11 @@ public final class EmbeddingCache {
     }
 
     public void put(PipelineFolder folder, String prompt, long[] ids, long[] mask, int dim, float[] embeds) {
-        Path f = dir.resolve(key(folder, prompt, ids, mask, dim) + ".safetensors");
+        put(folder, "", prompt, ids, mask, dim, embeds);
+    }
+
+    public void put(PipelineFolder folder, String variant, String prompt, long[] ids, long[] mask, int dim, float[] embeds) {
+        Path f = dir.resolve(key(folder, variant, prompt, ids, mask, dim) + ".safetensors");
         try {
             new SafetensorsWriter()
                     .putLongs("input_ids", new long[] {ids.length}, ids)

@@ -13,7 +13,13 @@ import studio.pixart.engine.transformer.TransformerOptions;
  * padding (exact for the image; see {@link PromptEncoder}).
  */
 public record PipelineOptions(Device device, DataType dtype, DataType vaeDtype, TransformerOptions transformerOptions,
-                              EmbeddingCache embeddingCache, boolean trimPromptPadding) {
+                              EmbeddingCache embeddingCache, boolean trimPromptPadding, TextEncoderOptions textEncoder) {
+
+    public PipelineOptions {
+        if (textEncoder == null) {
+            textEncoder = TextEncoderOptions.defaults();
+        }
+    }
 
     public static PipelineOptions resolve(String device, String dtype, TransformerOptions transformerOptions,
                                           EmbeddingCache cache) {
@@ -42,7 +48,8 @@ public record PipelineOptions(Device device, DataType dtype, DataType vaeDtype, 
             default -> throw new IllegalArgumentException("unknown dtype '" + dtype + "' (auto, float32 or float16)");
         }
         return new PipelineOptions(d, t, DataType.FLOAT32,
-                transformerOptions == null ? TransformerOptions.defaults() : transformerOptions, cache, true);
+                transformerOptions == null ? TransformerOptions.defaults() : transformerOptions, cache, true,
+                TextEncoderOptions.defaults());
     }
 
     /** KV compression from the request: on, off, or auto = on when the generated long side is ≥ 3072 px. */
@@ -61,20 +68,25 @@ public record PipelineOptions(Device device, DataType dtype, DataType vaeDtype, 
     }
 
     public PipelineOptions withEmbeddingCache(EmbeddingCache c) {
-        return new PipelineOptions(device, dtype, vaeDtype, transformerOptions, c, trimPromptPadding);
+        return new PipelineOptions(device, dtype, vaeDtype, transformerOptions, c, trimPromptPadding, textEncoder);
     }
 
     public PipelineOptions withTransformerOptions(TransformerOptions o) {
-        return new PipelineOptions(device, dtype, vaeDtype, o, embeddingCache, trimPromptPadding);
+        return new PipelineOptions(device, dtype, vaeDtype, o, embeddingCache, trimPromptPadding, textEncoder);
     }
 
     /** Reference-exact prompt embeddings (padding encoded too); the image is the same either way. */
     public PipelineOptions withTrimPromptPadding(boolean trim) {
-        return new PipelineOptions(device, dtype, vaeDtype, transformerOptions, embeddingCache, trim);
+        return new PipelineOptions(device, dtype, vaeDtype, transformerOptions, embeddingCache, trim, textEncoder);
+    }
+
+    /** How T5 is held and computed (memory plans, the opt-in 8-bit copy). */
+    public PipelineOptions withTextEncoder(TextEncoderOptions t) {
+        return new PipelineOptions(device, dtype, vaeDtype, transformerOptions, embeddingCache, trimPromptPadding, t);
     }
 
     /** Identity of what is loaded: a pipeline can be reused for another job with an equal key. */
     public String key() {
-        return device + "/" + dtype + "/" + vaeDtype + "/" + transformerOptions;
+        return device + "/" + dtype + "/" + vaeDtype + "/" + transformerOptions + "/" + textEncoder;
     }
 }

@@ -91,7 +91,8 @@ public final class PixArtPipeline implements AutoCloseable {
         AutoencoderKL vae = null;
         try {
             l.onLoad("tokenizer", 0.0);
-            prompts = new PromptEncoder(folder, device, dtype, options.embeddingCache(), options.trimPromptPadding());
+            prompts = new PromptEncoder(folder, device, dtype, options.embeddingCache(), options.trimPromptPadding(),
+                    options.textEncoder());
             l.onLoad("text_encoder", 0.05);
             prompts.loadTextEncoder();
             l.onLoad("transformer", 0.6);

@@ -2,6 +2,7 @@ package studio.pixart.engine.pipeline;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -10,6 +11,7 @@ import java.util.Map;
 import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.text.PromptText;
 import studio.pixart.engine.text.T5Encoder;
+import studio.pixart.engine.text.T5Int8;
 import studio.pixart.engine.text.T5Tokenizer;
 
 /**
@@ -31,6 +33,7 @@ public final class PromptEncoder implements AutoCloseable {
     private final DataType dtype;
     private final EmbeddingCache diskCache;
     private final boolean trimPadding;
+    private final TextEncoderOptions options;
     private final T5Tokenizer tokenizer;
     private final int dim;
     private T5Encoder encoder;
@@ -43,6 +46,12 @@ public final class PromptEncoder implements AutoCloseable {
     };
 
     public PromptEncoder(PipelineFolder folder, Device device, DataType dtype, EmbeddingCache diskCache, boolean trimPadding) {
+        this(folder, device, dtype, diskCache, trimPadding, TextEncoderOptions.defaults());
+    }
+
+    public PromptEncoder(PipelineFolder folder, Device device, DataType dtype, EmbeddingCache diskCache, boolean trimPadding,
+                         TextEncoderOptions options) {
+        this.options = options == null ? TextEncoderOptions.defaults() : options;
         this.folder = folder;
         this.device = device;
         this.dtype = dtype;
@@ -65,7 +74,11 @@ public final class PromptEncoder implements AutoCloseable {
     /** Loads T5 now (otherwise on first use). */
     public void loadTextEncoder() {
         if (encoder == null) {
-            encoder = T5Encoder.load(folder.component("text_encoder"), device, dtype);
+            Path dir = folder.component("text_encoder");
+            if (options.int8()) {
+                dir = T5Int8.ensure(dir, options.int8Root(), null);
+            }
+            encoder = T5Encoder.load(dir, device, dtype, options.weights());
         }
     }
 
@@ -103,7 +116,7 @@ public final class PromptEncoder implements AutoCloseable {
             System.arraycopy(e.attentionMask(), 0, mask, i * maxLength, maxLength);
             counts[i] = e.tokenCount();
             truncated[i] = e.truncated();
-            keys[i] = (trimPadding ? "trim:" : "full:") + Arrays.toString(e.inputIds()) + Arrays.toString(e.attentionMask());
+            keys[i] = variant() + (trimPadding ? "trim:" : "full:") + Arrays.toString(e.inputIds()) + Arrays.toString(e.attentionMask());
             float[] row = cached(keys[i], p, e.inputIds(), e.attentionMask());
             if (row == null) {
                 missing.add(i);
@@ -128,6 +141,9 @@ public final class PromptEncoder implements AutoCloseable {
             }
             float[] out = trimPadding ? encoder.encodeTrimmed(bi, bm) : encoder.encode(bi, bm);
             profiles.add(encoder.lastProfile());
+            if (options.releaseAfterEncoding()) {
+                releaseTextEncoder();
+            }
             int per = maxLength * dim;
             Map<String, float[]> computed = new LinkedHashMap<>();
             for (int k = 0; k < rows.size(); k++) {
@@ -135,7 +151,7 @@ public final class PromptEncoder implements AutoCloseable {
                 float[] row = Arrays.copyOfRange(out, k * per, (k + 1) * per);
                 EmbeddingCache disk = trimPadding ? diskCache : null;
                 if (disk != null) {
-                    disk.put(folder, pre.get(i), bi[k], bm[k], dim, row);
+                    disk.put(folder, variant(), pre.get(i), bi[k], bm[k], dim, row);
                 }
                 recent.put(keys[i], row);
                 computed.put(keys[i], row);
@@ -147,6 +163,11 @@ public final class PromptEncoder implements AutoCloseable {
         return new PromptEmbeddings(n, maxLength, dim, embeds, mask, ids, counts, truncated);
     }
 
+    /** Which weights produced an embedding: the disk cache keeps 8-bit results apart from full-precision ones. */
+    private String variant() {
+        return options.int8() ? "int8" : "";
+    }
+
     /** The row from the memory cache or (trimmed encodings only) the disk cache, or null. */
     private float[] cached(String key, String preprocessed, long[] ids, long[] mask) {
         float[] row = recent.get(key);
@@ -154,7 +175,7 @@ public final class PromptEncoder implements AutoCloseable {
             return row;
         }
         EmbeddingCache disk = trimPadding ? diskCache : null;
-        row = disk == null ? null : disk.get(folder, preprocessed, ids, mask, dim);
+        row = disk == null ? null : disk.get(folder, variant(), preprocessed, ids, mask, dim);
         if (row != null) {
             recent.put(key, row);
         }

@@ -212,7 +212,7 @@ public final class T5Encoder implements AutoCloseable {
         }
     }
 
-    private static String[] blockNames(int i) {
+    static String[] blockNames(int i) {
         String p = "encoder.block." + i + ".layer.";
         return new String[] {
             p + "0.SelfAttention.q.weight", p + "0.SelfAttention.k.weight", p + "0.SelfAttention.v.weight",
