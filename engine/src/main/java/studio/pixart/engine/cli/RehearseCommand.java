@@ -23,6 +23,7 @@ import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.PipelineOptions;
 import studio.pixart.engine.pipeline.PixArtPipeline;
 import studio.pixart.engine.pipeline.PromptEncoder;
+import studio.pixart.engine.pipeline.TextEncoderOptions;
 import studio.pixart.engine.rehearsal.ProcessMemory;
 import studio.pixart.engine.rehearsal.RehearsalFolder;
 import studio.pixart.engine.rehearsal.RehearsalLayout;
@@ -55,7 +56,8 @@ final class RehearseCommand implements Callable<Integer> {
 
     @Option(names = "--stages", split = ",", paramLabel = "STAGE",
             description = "stages to run: load, encode20, encode120, stepS, stepL, decodeL, generateL with S/L the layout's "
-                    + "sizes (512/1024 for sigma-1024), or all (default: every stage but generate)")
+                    + "sizes (512/1024 for sigma-1024), int8error (8-bit T5 against full precision), or all "
+                    + "(default: every stage but generate and int8error)")
     List<String> stages;
 
     @Option(names = "--steps", description = "denoising steps of the generate stage (default: ${DEFAULT-VALUE})")
@@ -76,6 +78,16 @@ final class RehearseCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "also write the results as JSON")
     Path json;
 
+    @Option(names = "--text-encoder", paramLabel = "full|int8", description = "T5 weights for the encode and generate stages: "
+            + "full (the shards as they are) or int8 (the 8-bit copy, converted once into --int8-dir) (default: ${DEFAULT-VALUE})")
+    String textEncoder = "full";
+
+    @Option(names = "--int8-dir", paramLabel = "DIR", description = "cache of 8-bit T5 copies (default: ~/.cache/pixart-studio/t5-int8)")
+    Path int8Dir;
+
+    @Option(names = "--release-text-encoder", description = "free T5 right after encoding (the low-memory setting) in the generate stage")
+    boolean releaseTextEncoder;
+
     /** One measured stage. */
     record StageResult(String stage, double seconds, long peakAnon, long peakFile, long peakRss, long minorFaults,
                        long majorFaults, double loadBefore, String note) {}
@@ -90,10 +102,10 @@ final class RehearseCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--t5-shards is bf16 or f32, got " + t5Shards);
         };
         List<String> known = List.of("load", "encode20", "encode120", "step" + lay.smallPx(), "step" + lay.largePx(),
-                "decode" + lay.largePx(), "generate" + lay.largePx());
+                "decode" + lay.largePx(), "generate" + lay.largePx(), "int8error");
         List<String> todo = new ArrayList<>();
         if (stages == null || stages.isEmpty()) {
-            todo.addAll(known.subList(0, known.size() - 1));
+            todo.addAll(known.subList(0, known.size() - 2));
         } else {
             for (String s : stages) {
                 if (s.equals("all")) {
@@ -110,7 +122,9 @@ final class RehearseCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         }
         Path root = dir != null ? dir : Path.of(System.getProperty("user.home"), ".cache", "pixart-studio", "rehearsal");
-        PipelineOptions options = PipelineOptions.resolve(device, dtype, null, null);
+        TextEncoderOptions te = TextEncoderOptions.parse(textEncoder).withInt8CacheRoot(int8Dir)
+                .withReleaseAfterEncoding(releaseTextEncoder);
+        PipelineOptions options = PipelineOptions.resolve(device, dtype, null, null).withTextEncoder(te);
         Torch.prepareThread();
 
         out.printf("machine: %d CPU threads, %.1f GB RAM, load average %.2f%n", Runtime.getRuntime().availableProcessors(),
@@ -153,6 +167,8 @@ final class RehearseCommand implements Callable<Integer> {
                         results.add(stepStage(s, Integer.parseInt(s.substring(4)), pipeline, sampler));
                     } else if (s.startsWith("decode")) {
                         results.add(decodeStage(s, Integer.parseInt(s.substring(6)), pipeline, sampler));
+                    } else if (s.equals("int8error")) {
+                        results.add(int8Stage(folder, options, sampler, extra, out));
                     } else if (s.startsWith("generate")) {
                         results.add(generateStage(s, Integer.parseInt(s.substring(8)), folder, pipeline, sampler, extra));
                     }
@@ -219,7 +235,7 @@ final class RehearseCommand implements Callable<Integer> {
     /** A fresh T5 (nothing cached), encoding the prompt and the empty negative prompt as a CFG generation does. */
     private StageResult encodeStage(String name, int tokens, PipelineFolder folder, PipelineOptions options,
                                     ProcessMemory.Sampler sampler, PrintWriter out) {
-        try (PromptEncoder enc = new PromptEncoder(folder, options.device(), options.dtype(), null, true)) {
+        try (PromptEncoder enc = new PromptEncoder(folder, options.device(), options.dtype(), null, true, options.textEncoder())) {
             String prompt = promptOf(enc.tokenizer(), tokens);
             int maxLen = folder.variant().defaultMaxSequenceLength;
             Stage st = new Stage(sampler);
@@ -235,6 +251,69 @@ final class RehearseCommand implements Callable<Integer> {
             StageResult r = st.done(name, note.toString());
             return r;
         }
+    }
+
+    /**
+     * The 8-bit T5 against full precision on a 20- and a 120-token prompt: converts the copy once
+     * (timed separately), then cosine similarity and max relative error of the embeddings over the
+     * valid positions, and both encoders' times.
+     */
+    private StageResult int8Stage(PipelineFolder folder, PipelineOptions options, ProcessMemory.Sampler sampler,
+                                  Map<String, Object> extra, PrintWriter out) {
+        TextEncoderOptions full = options.textEncoder().withInt8(false).withReleaseAfterEncoding(false);
+        TextEncoderOptions int8 = options.textEncoder().withInt8(true).withReleaseAfterEncoding(false);
+        Stage st = new Stage(sampler);
+        long tc = System.nanoTime();
+        studio.pixart.engine.text.T5Int8.ensure(folder.component("text_encoder"), int8.int8Root(), msg -> {
+            out.println("  " + msg);
+            out.flush();
+        });
+        double convert = (System.nanoTime() - tc) / 1e9;
+        StringBuilder note = new StringBuilder(String.format("conversion %.1f s", convert));
+        int maxLen = folder.variant().defaultMaxSequenceLength;
+        for (int tokens : new int[] {20, 120}) {
+            float[][] emb = new float[2][];
+            double[] secs = new double[2];
+            String prompt = null;
+            long[] mask = null;
+            int dim = 0;
+            for (int k = 0; k < 2; k++) {
+                try (PromptEncoder enc = new PromptEncoder(folder, options.device(), options.dtype(), null, true, k == 0 ? full : int8)) {
+                    prompt = promptOf(enc.tokenizer(), tokens);
+                    long t0 = System.nanoTime();
+                    var e = enc.encode(List.of(prompt), maxLen);
+                    secs[k] = (System.nanoTime() - t0) / 1e9;
+                    emb[k] = e.embeds();
+                    mask = e.attentionMask();
+                    dim = e.dim();
+                }
+            }
+            double dot = 0;
+            double na = 0;
+            double nb = 0;
+            double maxDiff = 0;
+            double maxRef = 0;
+            for (int j = 0; j < mask.length; j++) {
+                if (mask[j] == 0) {
+                    continue;
+                }
+                for (int c = 0; c < dim; c++) {
+                    float a = emb[0][j * dim + c];
+                    float b = emb[1][j * dim + c];
+                    dot += (double) a * b;
+                    na += (double) a * a;
+                    nb += (double) b * b;
+                    maxDiff = Math.max(maxDiff, Math.abs(a - b));
+                    maxRef = Math.max(maxRef, Math.abs(a));
+                }
+            }
+            double cos = dot / Math.sqrt(na * nb);
+            extra.put("int8_" + tokens + "_cosine", cos);
+            extra.put("int8_" + tokens + "_max_relative_error", maxDiff / maxRef);
+            note.append(String.format("; %d tokens: cosine %.6f, max rel. error %.4f, full %.1f s, int8 %.1f s", tokens, cos,
+                    maxDiff / maxRef, secs[0], secs[1]));
+        }
+        return st.done("int8error", note.toString());
     }
 
     /** A prompt of exactly {@code tokens} tokens (counting the final {@code </s>}) for this tokenizer. */
