@@ -61,6 +61,11 @@ final class GenerationOptions {
             + "(auto = on at ≥ 3K; default off for generate, auto for poster)")
     String kvCompress = "off";
 
+    @Option(names = "--text-encoder", paramLabel = "full|int8", description = "T5 weights: full (as in the model) or int8 "
+            + "(an 8-bit copy converted once into the cache: half the bytes to read per new prompt; the embeddings differ "
+            + "slightly, so the image does too) (default: full)")
+    String textEncoder = "full";
+
     @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
     picocli.CommandLine.Model.CommandSpec mixee;
 
@@ -108,6 +113,6 @@ final class GenerationOptions {
         }
         return new GenerationRequest(model, prompts, negatives, seed, steps, guidance, sampler, w, h,
                 maxSequenceLength, !noBinning, numImages, device, dtype, PreviewMode.NONE,
-                KvCompressionMode.valueOf(kvCompress.toUpperCase()));
+                KvCompressionMode.valueOf(kvCompress.toUpperCase()), textEncoder);
     }
 }

@@ -56,8 +56,8 @@ final class RehearseCommand implements Callable<Integer> {
 
     @Option(names = "--stages", split = ",", paramLabel = "STAGE",
             description = "stages to run: load, encode20, encode120, stepS, stepL, decodeL, generateL with S/L the layout's "
-                    + "sizes (512/1024 for sigma-1024), int8error (8-bit T5 against full precision), or all "
-                    + "(default: every stage but generate and int8error)")
+                    + "sizes (512/1024 for sigma-1024), int8error (8-bit T5 against full precision), all, "
+                    + "or prepare (only write the folder) (default: every stage but generate and int8error)")
     List<String> stages;
 
     @Option(names = "--steps", description = "denoising steps of the generate stage (default: ${DEFAULT-VALUE})")
@@ -108,6 +108,9 @@ final class RehearseCommand implements Callable<Integer> {
             todo.addAll(known.subList(0, known.size() - 2));
         } else {
             for (String s : stages) {
+                if (s.equals("prepare")) {
+                    continue; // only write the folder
+                }
                 if (s.equals("all")) {
                     todo.addAll(known);
                 } else if (!known.contains(s)) {
@@ -135,6 +138,9 @@ final class RehearseCommand implements Callable<Integer> {
             out.flush();
         });
         out.printf("pipeline folder: %s (%.1f s to prepare; T5 %s shards)%n", folderDir, (System.nanoTime() - tw) / 1e9, shards);
+        if (todo.isEmpty()) {
+            return 0;
+        }
         int mm = matmul > 0 ? matmul : (lay.largePx() >= 1024 ? 2048 : 512);
         double gflops = BenchCommand.matmulGflops(mm, 5);
         out.printf("matmul %d³ float32 through libtorch: %.1f GFLOP/s; device %s, compute dtype %s%n", mm, gflops,

@@ -29,6 +29,7 @@ import studio.pixart.engine.pipeline.GenerationMetadata;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.PipelineOptions;
 import studio.pixart.engine.pipeline.PixArtPipeline;
+import studio.pixart.engine.pipeline.TextEncoderOptions;
 import studio.pixart.engine.poster.PosterPipeline;
 import studio.pixart.engine.preview.PreviewRenderer;
 
@@ -272,7 +273,8 @@ public final class EngineService implements GenerationService {
     private PixArtPipeline pipelineFor(Job job) {
         GenerationRequest req = job.request;
         PipelineOptions options = PipelineOptions.resolve(req.device(), req.dtype(), null, embeddingCache)
-                .withTransformerOptions(PipelineOptions.transformerOptionsFor(req));
+                .withTransformerOptions(PipelineOptions.transformerOptionsFor(req))
+                .withTextEncoder(TextEncoderOptions.parse(req.textEncoder()));
         PipelineFolder folder = PipelineFolder.open(req.model(), null, locator);
         String key = folder.root() + "|" + options.key();
         if (!key.equals(loadedKey)) {

@@ -43,6 +43,9 @@ public final class GenerationMetadata {
         m.put("device", req.device());
         m.put("dtype", req.dtype());
         m.put("kv_compression", req.kvCompression().name().toLowerCase());
+        if (!req.textEncoder().equals("full")) {
+            m.put("text_encoder", req.textEncoder()); // an 8-bit T5 gives slightly different images
+        }
         m.put("engine", "pixart-studio " + ENGINE_VERSION);
         return m;
     }

@@ -15,6 +15,7 @@ import java.util.List;
  * @param sampler            dpm | ddim | euler | lcm | sa
  * @param device             auto | cpu | cuda
  * @param dtype              auto | float32 | float16
+ * @param textEncoder        full (the model's T5 weights) | int8 (the opt-in 8-bit copy; changes pixels slightly)
  */
 public record GenerationRequest(
         String model,
@@ -32,7 +33,8 @@ public record GenerationRequest(
         String device,
         String dtype,
         PreviewMode preview,
-        KvCompressionMode kvCompression) {
+        KvCompressionMode kvCompression,
+        String textEncoder) {
 
     public enum PreviewMode { NONE, FAST, VAE, BOTH }
 
@@ -75,12 +77,16 @@ public record GenerationRequest(
         if (kvCompression == null) {
             kvCompression = KvCompressionMode.OFF;
         }
+        textEncoder = textEncoder == null ? "full" : textEncoder.toLowerCase();
+        if (!textEncoder.equals("full") && !textEncoder.equals("int8")) {
+            throw new IllegalArgumentException("text encoder must be full or int8, got '" + textEncoder + "'");
+        }
     }
 
     /** The reference defaults for one prompt. */
     public static GenerationRequest of(String model, String prompt) {
         return new GenerationRequest(model, List.of(prompt), List.of(), 0, 20, 4.5, "dpm", 0, 0, 0, true, 1,
-                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF);
+                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, "full");
     }
 
     public String negativeFor(int promptIndex) {
@@ -92,31 +98,37 @@ public record GenerationRequest(
 
     public GenerationRequest withSeed(long s) {
         return new GenerationRequest(model, prompts, negativePrompts, s, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, textEncoder);
     }
 
     public GenerationRequest withSize(int w, int h) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, w, h,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, textEncoder);
     }
 
     public GenerationRequest withSteps(int n) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, n, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, textEncoder);
     }
 
     public GenerationRequest withBinning(boolean b) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, textEncoder);
     }
 
     public GenerationRequest withPreview(PreviewMode p) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, textEncoder);
+    }
+
+    /** full or int8 (see {@link #textEncoder}). */
+    public GenerationRequest withTextEncoder(String t) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, t);
     }
 
     public GenerationRequest withModel(String m) {
         return new GenerationRequest(m, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, textEncoder);
     }
 }
