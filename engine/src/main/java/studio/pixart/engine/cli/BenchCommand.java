@@ -22,11 +22,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import studio.pixart.engine.nd.MatmulRate;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.preview.LatentPreview;
 import studio.pixart.engine.preview.PreviewRenderer;
 import studio.pixart.engine.transformer.PixArtTransformer;
+import studio.pixart.engine.transformer.StepFlops;
 import studio.pixart.engine.transformer.TransformerConfig;
 import studio.pixart.engine.transformer.TransformerOptions;
 import studio.pixart.engine.vae.AutoencoderKL;
@@ -94,46 +96,10 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * FLOPs of one transformer evaluation, counted from the shapes (1 multiply-add = 2 FLOPs;
-     * element-wise work — norms, modulation, GELU, softmax — is left out, it is a few % at most).
-     * With N = image tokens (latent h/p · w/p), D = hidden width, L = text tokens, B = batch:
-     * <pre>
-     * patch embedding      N · (C_in·p²) · D
-     * caption projection   L · (4096·D + D·D)                  (two linears)
-     * timestep embedding   256·D + D·D + D·6D                  (MLP + adaLN-single table)
-     * per block (× layers):
-     *   self-attention     4 · N · D²                          (Q, K, V, out projections; the
-     *                                                           engine projects K/V before pooling)
-     *                      2 · N · N' · D                      (scores Q·Kᵀ and weights·V, N' = N/r²
-     *                                                           in KV-compressed layers, else N)
-     *   cross-attention    2 · N · D²  +  2 · L · D²           (Q, out on the image; K, V on the text)
-     *                      2 · N · L · D                       (scores and values over all L tokens:
-     *                                                           the mask is an additive bias)
-     *   feed-forward       2 · N · D · 4D                      (D → 4D → D)
-     * final layer          N · D · (p²·C_out)
-     * FLOPs = 2 · B · Σ multiply-adds
-     * </pre>
-     */
+    /** FLOPs of one transformer evaluation ({@link StepFlops#count}). */
     static Flops stepFlops(TransformerConfig c, int latentH, int latentW, int textLen, int batch, TransformerOptions opts) {
-        double p = c.patchSize();
-        double n = (latentH / c.patchSize()) * (double) (latentW / c.patchSize());
-        double d = c.innerDim();
-        double l = textLen;
-        double linear = n * c.inChannels() * p * p * d
-                + l * (c.captionChannels() * d + d * d)
-                + 256 * d + d * d + d * 6 * d
-                + n * d * p * p * c.outChannels();
-        double attention = 0;
-        java.util.Set<Integer> compressed = opts.kvCompression().enabled() ? opts.kvCompression().layersFor(c.numLayers()) : java.util.Set.<Integer>of();
-        int r = opts.kvCompression().ratio();
-        for (int layer = 0; layer < c.numLayers(); layer++) {
-            double keys = compressed.contains(layer) ? Math.ceil(latentH / c.patchSize() / (double) r)
-                    * Math.ceil(latentW / c.patchSize() / (double) r) : n;
-            linear += 4 * n * d * d + 2 * n * d * d + 2 * l * d * d + 2 * n * d * 4 * d;
-            attention += 2 * n * keys * d + 2 * n * l * d;
-        }
-        return new Flops(2 * batch * linear, 2 * batch * attention);
+        StepFlops.Count n = StepFlops.count(c, latentH, latentW, textLen, batch, opts);
+        return new Flops(n.linear(), n.attention());
     }
 
     @Override
@@ -283,23 +249,9 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** GFLOP/s of an n×n×n float32 matmul (2n³ FLOPs), median of {@code runs} after one warm-up. */
+    /** GFLOP/s of an n×n×n float32 matmul ({@link MatmulRate#gflops}). */
     static double matmulGflops(int n, int runs) {
-        try (NDManager m = Torch.newManager()) {
-            Torch.seed(1);
-            NDArray a = m.randomNormal(new Shape(n, n));
-            NDArray b = m.randomNormal(new Shape(n, n));
-            a.matMul(b).close();
-            List<Double> rates = new ArrayList<>();
-            for (int i = 0; i < runs; i++) {
-                long s = System.nanoTime();
-                NDArray c = a.matMul(b);
-                c.toFloatArray(); // make sure it ran (libtorch CPU is synchronous anyway)
-                rates.add(2.0 * n * n * n / ((System.nanoTime() - s) / 1e9) / 1e9);
-                c.close();
-            }
-            return median(rates);
-        }
+        return MatmulRate.gflops(n, runs);
     }
 
     static double median(List<Double> v) {
