@@ -275,6 +275,15 @@ public final class Checkpoint implements AutoCloseable {
         return convert(a, dtype);
     }
 
+    /** The tensor's raw little-endian bytes (mapped, read-only). */
+    public ByteBuffer raw(String name) {
+        String r = resolve(name);
+        if (r == null) {
+            throw new SafetensorsException(location, name, "missing from the checkpoint");
+        }
+        return owner.get(r).map(r);
+    }
+
     /**
      * Reads the pages of these tensors into memory (the OS reads ahead; each page is touched once)
      * so that a later {@link #load} finds them resident. Safe to call from a helper thread: it only
@@ -323,7 +332,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /** dst (native-order float32 bits) = src (little-endian bfloat16) << 16, in parallel chunks. */
-    static void widenBf16Bits(ByteBuffer src, ByteBuffer dst, int count) {
+    public static void widenBf16Bits(ByteBuffer src, ByteBuffer dst, int count) {
         int words = count / 4;
         int parts = count < (1 << 20) ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
         java.util.stream.IntStream range = java.util.stream.IntStream.range(0, parts);

@@ -80,17 +80,19 @@ public final class RehearsalFolder {
             deleteTree(dir);
         }
         Files.createDirectories(dir);
+        Path base = null;
         if (shards == T5Shards.BF16) {
             writeShared(dir, layout, seed, progress);
         } else {
-            Path base = ensure(root, layout, T5Shards.BF16, seed, progress);
+            base = ensure(root, layout, T5Shards.BF16, seed, progress);
             for (String c : new String[] {"transformer", "vae", "tokenizer", "scheduler"}) {
                 linkTree(base.resolve(c), dir.resolve(c));
             }
             Files.copy(base.resolve("model_index.json"), dir.resolve("model_index.json"),
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
-        writeT5(dir.resolve("text_encoder"), layout.t5(), shards, layout.shardsFor(shards), seed, progress);
+        writeT5(dir.resolve("text_encoder"), layout.t5(), shards, layout.shardsFor(shards), seed,
+                base == null ? null : base.resolve("text_encoder"), progress);
         AtomicFiles.writeString(marker, want);
         return dir;
     }
@@ -143,8 +145,12 @@ public final class RehearsalFolder {
         }
     }
 
-    private static void writeT5(Path dir, T5Config c, T5Shards shards, int shardCount, long seed, Consumer<String> progress)
-            throws IOException {
+    /**
+     * T5's shards. With {@code widenFrom} (the bfloat16 folder's text_encoder) the float32 shards
+     * hold exactly the same values, widened: the two folders are the same model in two file dtypes.
+     */
+    private static void writeT5(Path dir, T5Config c, T5Shards shards, int shardCount, long seed, Path widenFrom,
+                                Consumer<String> progress) throws IOException {
         Files.createDirectories(dir);
         cleanTemp(dir);
         AtomicFiles.writeString(dir.resolve("config.json"), t5ConfigJson(c, shards));
@@ -169,6 +175,7 @@ public final class RehearsalFolder {
         int n = parts.size();
         Map<String, Object> weightMap = new TreeMap<>();
         long s = seed * 31 + 100;
+        try (Checkpoint source = widenFrom == null ? null : Checkpoint.open(widenFrom)) {
         for (int i = 0; i < n; i++) {
             String file = String.format("model-%05d-of-%05d.safetensors", i + 1, n);
             Map<String, long[]> part = parts.get(i);
@@ -180,15 +187,34 @@ public final class RehearsalFolder {
             }
             SafetensorsWriter w = new SafetensorsWriter();
             for (Map.Entry<String, long[]> e : part.entrySet()) {
-                w.putStreamed(e.getKey(), shards.dtype, e.getValue(), t5Init(c, e.getKey(), e.getValue(), shards.dtype, s++));
+                w.putStreamed(e.getKey(), shards.dtype, e.getValue(), source != null ? widened(source, e.getKey())
+                        : t5Init(c, e.getKey(), e.getValue(), shards.dtype, s));
+                s++;
             }
             progress.accept("writing text_encoder/" + file + " (" + gb(w.dataBytes()) + ")");
             w.write(f);
+        }
         }
         Map<String, Object> index = new LinkedHashMap<>();
         index.put("metadata", Map.of("total_size", bytes));
         index.put("weight_map", weightMap);
         AtomicFiles.writeString(dir.resolve("model.safetensors.index.json"), Json.write(index));
+    }
+
+    /** A bfloat16 tensor of {@code source} as float32 bytes, widened chunk by chunk. */
+    private static SafetensorsWriter.TensorBytes widened(Checkpoint source, String name) {
+        return out -> {
+            java.nio.ByteBuffer raw = source.raw(name);
+            int count = raw.capacity() / 2;
+            java.nio.ByteBuffer dst = java.nio.ByteBuffer.allocateDirect(4 * Math.min(count, CHUNK));
+            byte[] buf = new byte[dst.capacity()];
+            for (int done = 0; done < count; done += CHUNK) {
+                int n = Math.min(CHUNK, count - done);
+                Checkpoint.widenBf16Bits(raw.slice(2 * done, 2 * n), dst, n);
+                dst.get(0, buf, 0, 4 * n);
+                out.write(buf, 0, 4 * n);
+            }
+        };
     }
 
     /** T5's recipe for the benchmarks: table randn, linears randn/sqrt(fan_in), norm gains 1 + 0.2·randn, position bias randn. */

@@ -19,6 +19,10 @@ import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.rehearsal.RehearsalFolder;
 import studio.pixart.engine.rehearsal.RehearsalLayout;
 import studio.pixart.engine.text.T5Config;
+import studio.pixart.engine.text.T5Encoder;
+import studio.pixart.engine.nd.Torch;
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
 
 /** The rehearsal machinery on the scaled-down layout (the real size is a separate, documented command). */
 class RehearseCommandTest {
@@ -81,6 +85,33 @@ class RehearseCommandTest {
         assertEquals(first, Files.getLastModifiedTime(dir.resolve("text_encoder/model-00001-of-00002.safetensors")));
         assertFalse(Files.exists(dir.resolve("text_encoder/.model-00002-of-00002.safetensors.123.part")));
         assertTrue(Files.isRegularFile(dir.resolve(RehearsalFolder.MARKER)));
+    }
+
+    @Test
+    void theFloat32VariantIsTheSameModelInAnotherFileDtype() throws Exception {
+        Path cache = tmp.resolve("cache");
+        CliTest.Run r = CliTest.run("rehearse", "--layout", "mini", "--dir", cache.toString(), "--t5-shards", "f32", "--stages", "prepare");
+        assertEquals(0, r.code(), r.err());
+        Path bf = cache.resolve("pixart-mini/text_encoder");
+        Path f32 = cache.resolve("pixart-mini-t5-f32/text_encoder");
+        assertTrue(Files.isRegularFile(cache.resolve("pixart-mini/" + RehearsalFolder.MARKER)));
+        try (studio.pixart.engine.io.Checkpoint ck = studio.pixart.engine.io.Checkpoint.open(f32)) {
+            assertEquals(TensorDType.F32, ck.info("shared.weight").dtype());
+            assertEquals(TensorDType.F32, ck.info("encoder.block.1.layer.1.DenseReluDense.wo.weight").dtype());
+        }
+        Torch.prepareThread();
+        long[][] ids = {{5, 17, 300, 4000, 1, 0, 0, 0}};
+        long[][] mask = {{1, 1, 1, 1, 1, 0, 0, 0}};
+        try (T5Encoder a = T5Encoder.load(bf, Device.cpu(), DataType.FLOAT32);
+             T5Encoder b = T5Encoder.load(f32, Device.cpu(), DataType.FLOAT32)) {
+            assertEquals(T5Encoder.LoadMode.PER_LAYER, a.mode());
+            assertEquals(T5Encoder.LoadMode.EAGER, b.mode());
+            float[] x = a.encode(ids, mask);
+            float[] y = b.encode(ids, mask);
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(x[i], y[i], 1e-5 * Math.max(1, Math.abs(x[i])), "element " + i);
+            }
+        }
     }
 
     @Test
