@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import studio.pixart.engine.nd.Torch;
 
 /**
  * The weights of one model component: a single .safetensors file or a sharded set described by a
@@ -320,6 +321,14 @@ public final class Checkpoint implements AutoCloseable {
             throw new IllegalArgumentException("bfloat16 weights can be loaded as float32 or float16, not " + dtype);
         }
         long count = shape.size();
+        if (!manager.getDevice().equals(ai.djl.Device.cpu())) {
+            // The bits are written through the tensor's memory, which must be on the CPU: widen there, then move.
+            try (NDManager cpu = Torch.newManager()) {
+                NDArray moved = widenBf16(cpu, raw, shape, dtype).toDevice(manager.getDevice(), true);
+                moved.attach(manager);
+                return moved;
+            }
+        }
         NDArray f32 = manager.create(shape, DataType.FLOAT32); // torch::empty: not zero-filled
         ByteBuffer dst = JniUtils.getByteBuffer((PtNDArray) f32, true);
         widenBf16Bits(raw, dst, Math.toIntExact(count));
