@@ -9,7 +9,30 @@ import java.util.List;
 
 /** The machine's practical float32 compute rate through this libtorch: the yardstick for step times and estimates. */
 public final class MatmulRate {
+    private static java.util.concurrent.CompletableFuture<Double> measured;
+
     private MatmulRate() {}
+
+    /**
+     * This machine's rate, measured once per process on its own short-lived thread (a 1024³ matmul,
+     * well under a second) and then cached; for estimates shown before anything runs.
+     */
+    public static synchronized java.util.concurrent.CompletableFuture<Double> measuredOnce() {
+        if (measured == null) {
+            measured = new java.util.concurrent.CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    Torch.prepareThread();
+                    measured.complete(gflops(1024, 3));
+                } catch (RuntimeException | Error e) {
+                    measured.completeExceptionally(e);
+                }
+            }, "pixart-matmul-rate");
+            t.setDaemon(true);
+            t.start();
+        }
+        return measured;
+    }
 
     /** GFLOP/s of an n×n×n float32 matmul (2n³ FLOPs), median of {@code runs} after one warm-up; call on a tensor thread. */
     public static double gflops(int n, int runs) {
