@@ -81,6 +81,8 @@ public final class T5Encoder implements AutoCloseable {
     static final String FINAL_NORM = "encoder.final_layer_norm.weight";
 
     private static final float HALF_MAX = 65504f;
+    /** Blocks read ahead of the one computing (~0.4 GB of bfloat16 pages for XXL, page cache, not heap). */
+    private static final int PREFETCH_BLOCKS = 2;
 
     /** One block's weights, each (out, in) like torch.nn.Linear, norms (d_model). */
     private record Block(NDArray q, NDArray k, NDArray v, NDArray o, NDArray attnNorm,
@@ -324,7 +326,9 @@ public final class T5Encoder implements AutoCloseable {
         long start = System.nanoTime();
         long weightNanos = 0;
         if (checkpoint != null) {
-            prefetch(0);
+            for (int i = 0; i < Math.min(PREFETCH_BLOCKS, config.numLayers()); i++) {
+                prefetch(i);
+            }
         }
         try (NDManager call = Torch.engine().newBaseManager(device)) {
             long t = System.nanoTime();
@@ -336,8 +340,9 @@ public final class T5Encoder implements AutoCloseable {
                 try (NDManager layer = call.newSubManager()) {
                     // Every intermediate of the block lands in `layer` (ops follow their first input) and is freed with it.
                     h.tempAttach(layer);
-                    if (checkpoint != null && i + 1 < config.numLayers()) {
-                        prefetch(i + 1); // the next block's pages are read while this one computes
+                    if (checkpoint != null && i + PREFETCH_BLOCKS < config.numLayers()) {
+                        // The next blocks' pages are read while this one computes, so the disk never waits for the CPU.
+                        prefetch(i + PREFETCH_BLOCKS);
                     }
                     t = System.nanoTime();
                     Block w = blocks != null ? blocks.get(i) : loadBlock(checkpoint, i, layer, dtype);
