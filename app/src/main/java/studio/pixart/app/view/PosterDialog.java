@@ -147,7 +147,7 @@ final class PosterDialog {
         d.setResultConverter(bt -> bt);
         d.setOnHidden(e -> {
             if (d.getResult() == run) {
-                vm.exportPoster(settings, m.spec());
+                vm.job.exportPoster(settings, m.spec());
             }
         });
         d.show();

@@ -1,0 +1,186 @@
+package studio.pixart.app.vm;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import javax.imageio.ImageIO;
+import studio.pixart.app.history.HistoryEntry;
+import studio.pixart.app.history.HistoryStore;
+import studio.pixart.app.io.ImageFiles;
+import studio.pixart.app.service.StudioServices;
+import studio.pixart.app.settings.GenerationSettings;
+import studio.pixart.engine.image.RgbImage;
+
+/**
+ * The history: finished (and cancelled) jobs from the database, newest first, searchable; showing
+ * one on the canvas, restoring its settings into the form, deleting it. Database and files are
+ * read and written on the I/O thread.
+ */
+public final class HistoryViewModel {
+    static final int HISTORY_LIMIT = 200;
+
+    public final ObservableList<HistoryEntry> items = FXCollections.observableArrayList();
+    public final StringProperty query = new SimpleStringProperty("");
+    public final ObjectProperty<HistoryEntry> selected = new SimpleObjectProperty<>();
+
+    private final StudioServices services;
+    private final FormViewModel form;
+    private final CanvasViewModel canvas;
+    private final StatusViewModel status;
+
+    public HistoryViewModel(StudioServices services, FormViewModel form, CanvasViewModel canvas, StatusViewModel status) {
+        this.services = services;
+        this.form = form;
+        this.canvas = canvas;
+        this.status = status;
+        query.addListener((o, a, b) -> refresh());
+    }
+
+    /** On the I/O thread: opens the database and lists it. */
+    void open() {
+        try {
+            services.openHistory();
+            List<HistoryEntry> list = services.history().search("", HISTORY_LIMIT);
+            services.ui().execute(() -> items.setAll(list));
+        } catch (IOException e) {
+            status.showError("History unavailable", e.getMessage(), "The studio works without it; images can still be exported.");
+        }
+    }
+
+    /** On the I/O thread: stores one history row (and the full PNG with its metadata for finished images). */
+    void record(HistoryEntry.Status st, int index, GenerationSettings s, Map<String, Object> metadata,
+                String label, RgbImage img, Map<String, Long> timings, String message) {
+        HistoryStore history = services.history();
+        if (history == null) {
+            return;
+        }
+        try {
+            byte[] thumb = img == null ? new byte[0] : thumbnail(img.toBufferedImage(), 192);
+            HistoryStore.ImageWriter full = st == HistoryEntry.Status.FINISHED && img != null
+                    ? file -> ImageFiles.write(file, img, metadata) : null;
+            HistoryEntry e = new HistoryEntry(0, Instant.now(), st, index, s, label,
+                    full != null ? img.width() : s.width(), full != null ? img.height() : s.height(), timings, thumb, "", message);
+            history.add(e, full);
+            List<HistoryEntry> list = history.search(query.get(), HISTORY_LIMIT);
+            services.ui().execute(() -> items.setAll(list));
+        } catch (IOException | RuntimeException e) {
+            status.showError("Not saved to history", String.valueOf(e.getMessage()),
+                    "The image is still on the canvas: export it with File \u2192 Export.");
+        }
+    }
+
+    static byte[] thumbnail(BufferedImage src, int max) throws IOException {
+        double scale = Math.min(1.0, max / (double) Math.max(src.getWidth(), src.getHeight()));
+        int w = Math.max(1, (int) Math.round(src.getWidth() * scale));
+        int h = Math.max(1, (int) Math.round(src.getHeight() * scale));
+        BufferedImage t = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        var g = t.createGraphics();
+        g.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION, java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        g.drawImage(src, 0, 0, w, h, null);
+        g.dispose();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(t, "png", out);
+        return out.toByteArray();
+    }
+
+    public void restoreFrom(HistoryEntry e) {
+        form.apply(e.settings(), false);
+        status.status.set("Settings restored from history (seed " + e.settings().seed() + ")");
+    }
+
+    /** Shows a history entry's image on the canvas (loaded off the UI thread). */
+    public void show(HistoryEntry e) {
+        selected.set(e);
+        services.io().execute(() -> {
+            HistoryStore history = services.history();
+            if (history == null) {
+                return;
+            }
+            Path p = history.imagePath(e);
+            try {
+                BufferedImage img = p != null ? ImageIO.read(p.toFile())
+                        : e.thumbnail().length > 0 ? ImageIO.read(new ByteArrayInputStream(e.thumbnail())) : null;
+                if (img == null) {
+                    return;
+                }
+                RgbImage rgb = RgbImage.fromBufferedImage(img);
+                Map<String, Object> meta = p == null ? null : ImageFiles.readMetadata(p);
+                services.ui().execute(() -> canvas.offer(rgb, p == null ? null : e.settings(), meta));
+            } catch (IOException ex) {
+                status.showError("Image not found", ex.getMessage(), "The history entry is kept; delete it if the file is gone.");
+            }
+        });
+    }
+
+    public void delete(HistoryEntry e) {
+        services.io().execute(() -> {
+            HistoryStore history = services.history();
+            if (history == null) {
+                return;
+            }
+            try {
+                history.delete(e.id());
+                List<HistoryEntry> list = history.search(query.get(), HISTORY_LIMIT);
+                services.ui().execute(() -> {
+                    items.setAll(list);
+                    if (selected.get() != null && selected.get().id() == e.id()) {
+                        selected.set(null);
+                    }
+                });
+            } catch (IOException ex) {
+                status.showError("Not deleted", ex.getMessage(),
+                        "Try again; if it keeps failing, check the data folder " + services.context().dataDir());
+            }
+        });
+    }
+
+    public void refresh() {
+        String q = query.get();
+        services.io().execute(() -> {
+            HistoryStore history = services.history();
+            if (history == null) {
+                return;
+            }
+            try {
+                List<HistoryEntry> list = history.search(q, HISTORY_LIMIT);
+                services.ui().execute(() -> items.setAll(list));
+            } catch (IOException ex) {
+                status.showError("History unavailable", ex.getMessage(), "");
+            }
+        });
+    }
+
+    /** Restores settings from a dropped or opened image file; shows the image too. */
+    public void restoreFromFile(Path file) {
+        services.io().execute(() -> {
+            try {
+                GenerationSettings s = ImageFiles.readSettings(file);
+                Map<String, Object> meta = ImageFiles.readMetadata(file);
+                BufferedImage img = ImageIO.read(file.toFile());
+                RgbImage rgb = img == null ? null : RgbImage.fromBufferedImage(img);
+                services.ui().execute(() -> {
+                    form.apply(s, false);
+                    if (rgb != null) {
+                        canvas.offer(rgb, s, meta);
+                    }
+                    status.error.set(null);
+                    status.status.set("Settings restored from " + file.getFileName());
+                });
+            } catch (IOException | RuntimeException e) {
+                status.showError("No settings in this file", String.valueOf(e.getMessage()),
+                        "Drop a PNG made by PixArt Studio or by a tool that writes a 'parameters' text chunk.");
+            }
+        });
+    }
+}
