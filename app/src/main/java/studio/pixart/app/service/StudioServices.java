@@ -46,9 +46,9 @@ public final class StudioServices implements AutoCloseable {
         return engine;
     }
 
-    /** On the I/O thread: opens the history database. */
-    public void openHistory() throws IOException {
-        history = HistoryStore.open(ctx.dataDir());
+    /** On the I/O thread: opens the history database in {@code folder} ("" = the data folder). */
+    public void openHistory(String folder) throws IOException {
+        history = HistoryStore.open(folder == null || folder.isBlank() ? ctx.dataDir() : Path.of(folder));
     }
 
     /** On the I/O thread: the history database, or null when it could not be opened. */

@@ -35,7 +35,11 @@ final class HistoryPanel {
         ListView<HistoryEntry> list = new ListView<>(vm.history.items);
         list.setId("historyList");
         list.setCellFactory(l -> new HistoryCell());
-        list.setPlaceholder(new Label("Finished images appear here."));
+        Label empty = new Label();
+        empty.setId("historyEmpty");
+        empty.setWrapText(true);
+        empty.textProperty().bind(vm.history.emptyText);
+        list.setPlaceholder(empty);
         list.getSelectionModel().selectedItemProperty().addListener((o, a, b) -> {
             if (b != null) {
                 vm.history.show(b);
@@ -77,10 +81,37 @@ final class HistoryPanel {
                 () -> vm.history.items.size() == 1 ? "1 image" : vm.history.items.size() + " images", vm.history.items));
         HBox historyHeader = new HBox(sectionTitle("History"), spacer(), count);
         historyHeader.setAlignment(Pos.BASELINE_LEFT);
-        VBox historyBox = new VBox(8, historyHeader, historySearch, list, actions);
+        VBox historyBox = new VBox(8, historyHeader, historySearch, list, actions, undoBar());
         historyBox.getStyleClass().add("panel");
         VBox.setVgrow(historyBox, Priority.ALWAYS);
 
         return historyBox;
+    }
+
+    /** "Deleted · Undo" for 10 s after a delete; then the deletion is final. */
+    private HBox undoBar() {
+        Label what = new Label("Image deleted.");
+        Button undo = new Button("Undo");
+        undo.setId("undoDeleteButton");
+        undo.setMinWidth(Region.USE_PREF_SIZE);
+        undo.setOnAction(e -> vm.history.undoDelete());
+        HBox bar = new HBox(8, what, spacer(), undo);
+        bar.setId("undoBar");
+        bar.getStyleClass().add("undo-bar");
+        bar.setAlignment(Pos.CENTER_LEFT);
+        javafx.animation.PauseTransition timeout = new javafx.animation.PauseTransition(javafx.util.Duration.seconds(10));
+        timeout.setOnFinished(e -> vm.history.commitDelete());
+        vm.history.pendingDelete.addListener((o, a, b) -> {
+            bar.setVisible(b != null);
+            bar.setManaged(b != null);
+            if (b != null) {
+                timeout.playFromStart();
+            } else {
+                timeout.stop();
+            }
+        });
+        bar.setVisible(false);
+        bar.setManaged(false);
+        return bar;
     }
 }

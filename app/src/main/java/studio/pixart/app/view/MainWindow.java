@@ -31,17 +31,7 @@ import studio.pixart.app.vm.StudioViewModel;
  * Styling lives in assets/css/studio.css.
  */
 public final class MainWindow {
-    public static final String CSS = "/studio/pixart/app/assets/css/studio.css";
-    public static final String SHORTCUTS = """
-            Ctrl+Enter     Generate
-            Esc            Cancel the running job
-            Ctrl+E         Export the image (PNG/JPEG with settings)
-            Ctrl+O         Open a model folder
-            Ctrl+I         Restore settings from an image file
-            Ctrl+R         Reuse the last seed
-            Ctrl+F         Search the history
-            Ctrl+0 / Ctrl+1  Fit to window / actual size (1:1)
-            Mouse wheel, drag, double-click: zoom, pan, toggle fit/1:1""";
+    public static final String CSS = Themes.BASE;
 
     private final StudioViewModel vm;
     private final BorderPane root = new BorderPane();
@@ -126,11 +116,11 @@ public final class MainWindow {
         Menu view = new Menu("View", null, fit, actual);
 
         MenuItem keys = new MenuItem("Keyboard shortcuts");
-        keys.setOnAction(e -> ViewSupport.info(window(), "Keyboard shortcuts", SHORTCUTS));
+        keys.setId("shortcutsMenu");
+        keys.setOnAction(e -> HelpDialogs.shortcuts(window()));
         MenuItem about = new MenuItem("About PixArt Studio");
-        about.setOnAction(e -> ViewSupport.info(window(), "PixArt Studio",
-                "Local text-to-image generation with PixArt-\u03a3 and PixArt-\u03b1.\n"
-                        + "Data folder: " + vm.context().dataDir()));
+        about.setId("aboutMenu");
+        about.setOnAction(e -> HelpDialogs.about(window(), vm.context().dataDir().toString()));
         Menu help = new Menu("Help", null, keys, about);
         MenuBar bar = new MenuBar(file, model, view, help);
         bar.getStyleClass().add("studio-menu");
@@ -175,7 +165,11 @@ public final class MainWindow {
         c.getExtensionFilters().setAll(new FileChooser.ExtensionFilter("PNG with settings", "*.png"),
                 new FileChooser.ExtensionFilter("JPEG", "*.jpg", "*.jpeg"),
                 new FileChooser.ExtensionFilter("TIFF", "*.tif", "*.tiff"));
-        c.setInitialFileName("pixart-" + vm.form.lastSeed.get() + ".png");
+        java.nio.file.Path folder = vm.preferences.current().outputPath();
+        if (java.nio.file.Files.isDirectory(folder)) {
+            c.setInitialDirectory(folder.toFile());
+        }
+        c.setInitialFileName(vm.canvas.suggestedFileName(vm.preferences.fileNamePattern.get()));
         File f = c.showSaveDialog(window());
         if (f != null) {
             vm.canvas.export(f.toPath(), null);

@@ -24,7 +24,8 @@ final class ModelPanel {
     }
 
     Node build() {
-        ComboBox<String> spec = new ComboBox<>(vm.model.cachedModels);
+        ComboBox<String> spec = new ComboBox<>(vm.model.choices);
+        spec.setPlaceholder(new Label("No recent models yet: open a pipeline folder or type a hub id."));
         spec.setId("modelSpec");
         spec.setEditable(true);
         spec.setPromptText("Folder or hub id, e.g. PixArt-alpha/PixArt-Sigma-XL-2-1024-MS");
@@ -61,7 +62,7 @@ final class ModelPanel {
         modelMessage.textProperty().bind(vm.model.message);
         Runnable fillModel = () -> {
             ModelInfo m = vm.model.info.get();
-            pseudo(modelMessage, "problem", m == null || !m.usable());
+            pseudo(modelMessage, "problem", vm.model.problem.get());
             if (m == null) {
                 modelName.setText(vm.model.loading.get() ? "Opening\u2026" : "No model");
                 modelDetails.setText("");
@@ -76,6 +77,7 @@ final class ModelPanel {
         };
         vm.model.info.addListener((o, a, b) -> fillModel.run());
         vm.model.loading.addListener((o, a, b) -> fillModel.run());
+        vm.model.problem.addListener((o, a, b) -> fillModel.run());
         fillModel.run();
         VBox modelBox = new VBox(8, sectionTitle("Model"), pick, modelName, modelDetails, modelMessage);
         modelBox.getStyleClass().add("panel");

@@ -154,17 +154,8 @@ final class PromptPanel {
         g.setHgap(10);
         g.setVgap(8);
 
-        Spinner<Integer> steps = new Spinner<>(1, 200, vm.form.steps.get());
-        steps.setId("stepsSpinner");
-        steps.setEditable(true);
-        steps.getValueFactory().valueProperty().addListener((o, a, b) -> vm.form.steps.set(b));
-        vm.form.steps.addListener((o, a, b) -> steps.getValueFactory().setValue(b.intValue()));
-
-        Spinner<Double> cfg = new Spinner<>(new SpinnerValueFactory.DoubleSpinnerValueFactory(0, 20, vm.form.guidance.get(), 0.5));
-        cfg.setId("guidanceSpinner");
-        cfg.setEditable(true);
-        cfg.getValueFactory().valueProperty().addListener((o, a, b) -> vm.form.guidance.set(b));
-        vm.form.guidance.addListener((o, a, b) -> cfg.getValueFactory().setValue(b.doubleValue()));
+        Spinner<Integer> steps = NumberSpinners.integer("stepsSpinner", 1, 200, vm.form.steps);
+        Spinner<Double> cfg = NumberSpinners.decimal("guidanceSpinner", 0, 20, 0.5, vm.form.guidance);
 
         ComboBox<Sampler> sampler = new ComboBox<>();
         sampler.getItems().setAll(Sampler.values());
@@ -202,17 +193,7 @@ final class PromptPanel {
         seedRow.setAlignment(Pos.CENTER_LEFT);
         HBox.setHgrow(seed, Priority.ALWAYS);
 
-        Spinner<Integer> count = new Spinner<>(1, 8, vm.form.numImages.get());
-        count.setId("imagesSpinner");
-        count.getValueFactory().valueProperty().addListener((o, a, b) -> vm.form.numImages.set(b));
-        vm.form.numImages.addListener((o, a, b) -> count.getValueFactory().setValue(b.intValue()));
-
-        ComboBox<String> device = new ComboBox<>();
-        device.getItems().setAll("auto", "cpu", "cuda");
-        device.valueProperty().bindBidirectional(vm.form.device);
-        ComboBox<String> dtype = new ComboBox<>();
-        dtype.getItems().setAll("auto", "float32", "float16");
-        dtype.valueProperty().bindBidirectional(vm.form.dtype);
+        Spinner<Integer> count = NumberSpinners.integer("imagesSpinner", 1, 8, vm.form.numImages);
 
         ComboBox<PreviewMode> preview = new ComboBox<>();
         preview.setId("previewBox");
@@ -240,8 +221,7 @@ final class PromptPanel {
         int r = 0;
         for (Node[] row : new Node[][] {
                 {fieldLabel("Steps"), steps}, {fieldLabel("Guidance"), cfg}, {fieldLabel("Sampler"), sampler},
-                {fieldLabel("Seed"), seedRow}, {fieldLabel("Images"), count}, {fieldLabel("Device"), device}, {fieldLabel("Precision"), dtype},
-                {fieldLabel("Preview"), preview}}) {
+                {fieldLabel("Seed"), seedRow}, {fieldLabel("Images"), count}, {fieldLabel("Preview"), preview}}) {
             g.addRow(r++, row);
             if (row[1] instanceof Region reg) {
                 reg.setMaxWidth(Double.MAX_VALUE);

@@ -3,12 +3,10 @@ package studio.pixart.app.view;
 import java.util.Locale;
 import javafx.css.PseudoClass;
 import javafx.scene.Node;
-import javafx.scene.control.Alert;
 import javafx.scene.control.Label;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
-import javafx.stage.Window;
 
 /** Small pieces the studio's views share. */
 final class ViewSupport {
@@ -34,16 +32,5 @@ final class ViewSupport {
 
     static void pseudo(Node n, String cls, boolean on) {
         n.pseudoClassStateChanged(PseudoClass.getPseudoClass(cls), on);
-    }
-
-    /** An information dialog with the studio's style. */
-    static Alert info(Window owner, String title, String text) {
-        Alert a = new Alert(Alert.AlertType.INFORMATION, text);
-        a.setTitle(title);
-        a.setHeaderText(title);
-        a.initOwner(owner);
-        a.getDialogPane().getStylesheets().add(ViewSupport.class.getResource(MainWindow.CSS).toExternalForm());
-        a.show();
-        return a;
     }
 }

@@ -5,9 +5,12 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Consumer;
 import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.LongProperty;
+import javafx.beans.property.SimpleLongProperty;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.SimpleBooleanProperty;
 import javafx.beans.property.SimpleObjectProperty;
+import studio.pixart.app.io.FileNames;
 import studio.pixart.app.io.ImageFiles;
 import studio.pixart.app.service.StudioServices;
 import studio.pixart.app.settings.GenerationSettings;
@@ -22,6 +25,8 @@ public final class CanvasViewModel {
     public final ObjectProperty<GenerationSettings> imageSettings = new SimpleObjectProperty<>();
     /** True while a job owns the canvas: images picked elsewhere do not replace its previews. */
     public final BooleanProperty locked = new SimpleBooleanProperty(false);
+    /** The history entry the canvas shows (-1: a job's image, a file's, or nothing). */
+    public final LongProperty sourceId = new SimpleLongProperty(-1);
     /** What an export of the canvas image embeds (engine description + form); null for previews. */
     private Map<String, Object> imageMetadata;
 
@@ -34,6 +39,7 @@ public final class CanvasViewModel {
     }
 
     public void showPreview(RgbImage img) {
+        sourceId.set(-1);
         image.set(img);
         imageIsPreview.set(true);
         imageSettings.set(null);
@@ -42,17 +48,35 @@ public final class CanvasViewModel {
 
     /** A finished image; {@code settings} null = shown like a preview (a thumbnail without its file). */
     public void showImage(RgbImage img, GenerationSettings settings, Map<String, Object> metadata) {
+        sourceId.set(-1);
         image.set(img);
         imageIsPreview.set(settings == null);
         imageSettings.set(settings);
         imageMetadata = settings == null ? null : metadata;
     }
 
-    /** Like {@link #showImage} unless a job owns the canvas. */
-    public void offer(RgbImage img, GenerationSettings settings, Map<String, Object> metadata) {
-        if (!locked.get()) {
-            showImage(img, settings, metadata);
+    /** Like {@link #showImage} unless a job owns the canvas; true when shown. */
+    public boolean offer(RgbImage img, GenerationSettings settings, Map<String, Object> metadata) {
+        if (locked.get()) {
+            return false;
         }
+        showImage(img, settings, metadata);
+        return true;
+    }
+
+    /** Nothing on the canvas (its image was deleted). */
+    public void clear() {
+        sourceId.set(-1);
+        image.set(null);
+        imageIsPreview.set(false);
+        imageSettings.set(null);
+        imageMetadata = null;
+    }
+
+    /** The name Export proposes: the preferences' pattern filled from the canvas image's own settings. */
+    public String suggestedFileName(String pattern) {
+        GenerationSettings s = imageSettings.get();
+        return s == null ? "pixart.png" : FileNames.format(pattern, s, java.time.LocalDateTime.now()) + ".png";
     }
 
     public boolean canExport() {

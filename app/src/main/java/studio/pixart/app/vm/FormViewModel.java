@@ -32,7 +32,9 @@ public final class FormViewModel {
     /** The seed of the last job started (-1 before any). */
     public final LongProperty lastSeed = new SimpleLongProperty(-1);
     public final IntegerProperty numImages = new SimpleIntegerProperty(1);
+    /** Bound to the preferences (a machine choice, not restored from images). */
     public final StringProperty device = new SimpleStringProperty("auto");
+    /** Bound to the preferences (a machine choice, not restored from images). */
     public final StringProperty dtype = new SimpleStringProperty("auto");
     public final ObjectProperty<PreviewMode> previewMode = new SimpleObjectProperty<>(PreviewMode.FAST);
 
@@ -94,8 +96,6 @@ public final class FormViewModel {
         seed.set(s.seed());
         randomSeed.set(keepRandomSeed && s.randomSeed());
         numImages.set(Math.max(1, s.numImages()));
-        device.set(s.device());
-        dtype.set(s.dtype());
         try {
             previewMode.set(PreviewMode.valueOf(s.preview()));
         } catch (IllegalArgumentException e) {

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import javafx.beans.binding.Bindings;
+import javafx.beans.binding.StringBinding;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.beans.property.SimpleStringProperty;
@@ -33,6 +35,11 @@ public final class HistoryViewModel {
     public final ObservableList<HistoryEntry> items = FXCollections.observableArrayList();
     public final StringProperty query = new SimpleStringProperty("");
     public final ObjectProperty<HistoryEntry> selected = new SimpleObjectProperty<>();
+    /** The entry deleted last, until the deletion is committed (Undo puts it back). */
+    public final ObjectProperty<HistoryEntry> pendingDelete = new SimpleObjectProperty<>();
+    /** What the empty list says: nothing yet, or no match for the search. */
+    public final StringBinding emptyText = Bindings.createStringBinding(() -> query.get() == null || query.get().isBlank()
+            ? "Finished images appear here." : "No match for \u201c" + query.get().strip() + "\u201d", query);
 
     private final StudioServices services;
     private final FormViewModel form;
@@ -47,12 +54,12 @@ public final class HistoryViewModel {
         query.addListener((o, a, b) -> refresh());
     }
 
-    /** On the I/O thread: opens the database and lists it. */
-    void open() {
+    /** On the I/O thread: opens the database (in {@code folder}, "" = the data folder) and lists it. */
+    void open(String folder) {
         try {
-            services.openHistory();
+            services.openHistory(folder);
             List<HistoryEntry> list = services.history().search("", HISTORY_LIMIT);
-            services.ui().execute(() -> items.setAll(list));
+            services.ui().execute(() -> setItems(list));
         } catch (IOException e) {
             status.showError("History unavailable", e.getMessage(), "The studio works without it; images can still be exported.");
         }
@@ -73,11 +80,17 @@ public final class HistoryViewModel {
                     full != null ? img.width() : s.width(), full != null ? img.height() : s.height(), timings, thumb, "", message);
             history.add(e, full);
             List<HistoryEntry> list = history.search(query.get(), HISTORY_LIMIT);
-            services.ui().execute(() -> items.setAll(list));
+            services.ui().execute(() -> setItems(list));
         } catch (IOException | RuntimeException e) {
             status.showError("Not saved to history", String.valueOf(e.getMessage()),
                     "The image is still on the canvas: export it with File \u2192 Export.");
         }
+    }
+
+    /** UI thread: the listed entries, without one waiting to be deleted. */
+    private void setItems(List<HistoryEntry> list) {
+        HistoryEntry gone = pendingDelete.get();
+        items.setAll(gone == null ? list : list.stream().filter(x -> x.id() != gone.id()).toList());
     }
 
     static byte[] thumbnail(BufferedImage src, int max) throws IOException {
@@ -116,14 +129,52 @@ public final class HistoryViewModel {
                 }
                 RgbImage rgb = RgbImage.fromBufferedImage(img);
                 Map<String, Object> meta = p == null ? null : ImageFiles.readMetadata(p);
-                services.ui().execute(() -> canvas.offer(rgb, p == null ? null : e.settings(), meta));
+                services.ui().execute(() -> {
+                    if (canvas.offer(rgb, p == null ? null : e.settings(), meta)) {
+                        canvas.sourceId.set(e.id());
+                    }
+                });
             } catch (IOException ex) {
                 status.showError("Image not found", ex.getMessage(), "The history entry is kept; delete it if the file is gone.");
             }
         });
     }
 
+    /**
+     * Takes an entry out of the history at once, undoable until {@link #commitDelete} (the next
+     * delete, the undo bar timing out, or closing): the database row and file go then. The canvas
+     * stops showing the image when it was this entry's.
+     */
     public void delete(HistoryEntry e) {
+        commitDelete();
+        pendingDelete.set(e);
+        items.removeIf(x -> x.id() == e.id());
+        if (selected.get() != null && selected.get().id() == e.id()) {
+            selected.set(null);
+        }
+        if (canvas.sourceId.get() == e.id()) {
+            canvas.clear();
+        }
+        status.status.set("Deleted \u201c" + Texts.abbreviate(e.settings().prompt(), 40) + "\u201d");
+    }
+
+    /** Puts the entry deleted last back (it never left the database). */
+    public void undoDelete() {
+        HistoryEntry e = pendingDelete.get();
+        if (e != null) {
+            pendingDelete.set(null);
+            status.status.set("Restored \u201c" + Texts.abbreviate(e.settings().prompt(), 40) + "\u201d");
+            refresh();
+        }
+    }
+
+    /** Deletes the pending entry from the database and its image file. */
+    public void commitDelete() {
+        HistoryEntry e = pendingDelete.get();
+        if (e == null) {
+            return;
+        }
+        pendingDelete.set(null);
         services.io().execute(() -> {
             HistoryStore history = services.history();
             if (history == null) {
@@ -131,16 +182,10 @@ public final class HistoryViewModel {
             }
             try {
                 history.delete(e.id());
-                List<HistoryEntry> list = history.search(query.get(), HISTORY_LIMIT);
-                services.ui().execute(() -> {
-                    items.setAll(list);
-                    if (selected.get() != null && selected.get().id() == e.id()) {
-                        selected.set(null);
-                    }
-                });
             } catch (IOException ex) {
                 status.showError("Not deleted", ex.getMessage(),
                         "Try again; if it keeps failing, check the data folder " + services.context().dataDir());
+                refresh();
             }
         });
     }
@@ -154,7 +199,7 @@ public final class HistoryViewModel {
             }
             try {
                 List<HistoryEntry> list = history.search(q, HISTORY_LIMIT);
-                services.ui().execute(() -> items.setAll(list));
+                services.ui().execute(() -> setItems(list));
             } catch (IOException ex) {
                 status.showError("History unavailable", ex.getMessage(), "");
             }

@@ -52,6 +52,12 @@ public final class JobViewModel {
     private RgbImage lastPreview;
     /** Where the running poster job writes its file (null for a generation job). */
     private Path posterOut;
+    /** The running poster's stage ("base", "upscale", ...) and the last step or tile of it. */
+    private JobEvent.Stage lastStage;
+    /** The last denoising step reported (for "cancelled at step n / total"). */
+    private JobEvent.Step lastStep;
+    /** When the running job's first progress event came (the ETA of a poster counts from it). */
+    private long progressStartNanos;
 
     public JobViewModel(StudioServices services, FormViewModel form, SizeViewModel size, ModelViewModel model,
                         CanvasViewModel canvas, HistoryViewModel history, StatusViewModel status, SettingsStore settings) {
@@ -121,6 +127,10 @@ public final class JobViewModel {
             return;
         }
         begin(source.withSeed(source.seed(), false), spec.out(), "Starting poster\u2026");
+        Path folder = spec.out() == null ? null : spec.out().toAbsolutePath().getParent();
+        if (folder != null) {
+            settings.update(a -> a.withLastPosterFolder(folder.toString()));
+        }
         try {
             var request = currentJobSettings.toRequest(source.seed(), false).withModel(m.root().toString());
             long token = ++jobToken;
@@ -134,6 +144,10 @@ public final class JobViewModel {
         currentJobSettings = jobSettings;
         posterOut = out;
         lastPreview = null;
+        lastStage = null;
+        lastStep = null;
+        progressStartNanos = 0;
+        status.status.set("");
         running.set(true);
         progress.set(0);
         progressText.set(text);
@@ -167,11 +181,17 @@ public final class JobViewModel {
         } else if (ev instanceof JobEvent.TextEncoded t) {
             progressText.set("Prompt encoded: " + t.tokens() + " / " + t.limit() + " tokens" + (t.truncated() ? " (cut)" : ""));
         } else if (ev instanceof JobEvent.Stage st) {
-            progress.set(posterProgress(st));
-            progressText.set(stageText(st));
-        } else if (ev instanceof JobEvent.Step && posterOut != null) {
-            return; // a poster's steps are shown by its Stage events
+            lastStage = st;
+            double p = posterProgress(st);
+            if (progressStartNanos == 0) {
+                progressStartNanos = System.nanoTime();
+            }
+            progress.set(p);
+            progressText.set(stageText(st) + etaText(p, System.nanoTime() - progressStartNanos));
+        } else if (ev instanceof JobEvent.Step st && posterOut != null) {
+            lastStep = st; // a poster's steps are shown by its Stage events
         } else if (ev instanceof JobEvent.Step st) {
+            lastStep = st;
             int i = Math.min(st.step(), st.total());
             progress.set(i / (double) st.total());
             progressText.set("Step " + i + " / " + st.total() + "  \u00b7  ETA " + Texts.formatDuration(st.eta()));
@@ -189,13 +209,16 @@ public final class JobViewModel {
             progress.set(0);
             status.error.set(new ErrorInfo("Generation failed", f.message(), f.advice()));
         } else if (ev instanceof JobEvent.Cancelled c) {
-            end(c, "Cancelled at step " + c.atStep());
+            String what = cancelledText(c);
+            end(c, what);
             progress.set(0);
-            RgbImage preview = lastPreview;
-            GenerationSettings s = currentJobSettings;
-            String label = model.label();
-            services.io().execute(() -> history.record(HistoryEntry.Status.CANCELLED, 0, s, null, label, preview, Map.of(),
-                    "cancelled at step " + c.atStep()));
+            if (settings.get().preferences().keepCancelled()) {
+                RgbImage preview = lastPreview;
+                GenerationSettings s = currentJobSettings;
+                String label = model.label();
+                services.io().execute(() -> history.record(HistoryEntry.Status.CANCELLED, 0, s, null, label, preview,
+                        Map.of(), what));
+            }
         }
     }
 
@@ -221,11 +244,40 @@ public final class JobViewModel {
         return st.stage().equals("upscale") ? name + "\u2026" : name + " " + st.done() + " / " + st.total();
     }
 
+    /** What was cancelled, where: "Cancelled at step 8 / 20", "Poster cancelled while upscaling". */
+    String cancelledText(JobEvent.Cancelled c) {
+        if (posterOut != null) {
+            if (lastStage == null) {
+                return "Poster cancelled before it started";
+            }
+            return "Poster cancelled " + switch (lastStage.stage()) {
+                case "base" -> "in the base image at step " + lastStage.done() + " / " + lastStage.total();
+                case "upscale" -> "while upscaling";
+                case "refine" -> "in the refinement at step " + lastStage.done() + " / " + lastStage.total();
+                case "decode" -> "while decoding (tile " + lastStage.done() + " / " + lastStage.total() + ")";
+                default -> "in stage " + lastStage.stage();
+            };
+        }
+        if (lastStep == null) {
+            return c.atStep() == 0 ? "Cancelled before the first step" : "Cancelled at step " + c.atStep();
+        }
+        return "Cancelled at step " + c.atStep() + " / " + lastStep.total();
+    }
+
+    /** "  ·  ETA 12 s" from the share {@code done} of the work done in {@code elapsedNanos}; "" too early to tell. */
+    static String etaText(double done, long elapsedNanos) {
+        if (done < 0.02 || done >= 1 || elapsedNanos <= 0) {
+            return "";
+        }
+        return "  \u00b7  ETA " + Texts.formatDuration(Duration.ofNanos((long) (elapsedNanos * (1 - done) / done)));
+    }
+
     private void end(JobEvent ev, String text) {
         Path out = posterOut;
         posterOut = null;
         if (out != null && ev instanceof JobEvent.Finished) {
-            text = text + "  \u00b7  saved " + out;
+            // the progress row stays short (the full path goes to the status line)
+            text = text + "  \u00b7  saved " + out.getFileName();
             status.status.set("Poster saved to " + out);
         }
         running.set(false);
@@ -236,14 +288,18 @@ public final class JobViewModel {
     private void finish(JobEvent.Finished f) {
         progress.set(1);
         Duration total = f.timings().getOrDefault("total", f.timings().values().stream().reduce(Duration.ZERO, Duration::plus));
-        end(f, "Done in " + Texts.formatDuration(total) + "  \u00b7  seed " + currentJobSettings.seed());
-        GenerationSettings s = currentJobSettings;
+        long seed = currentJobSettings.seed();
+        int n = f.images().size();
+        end(f, "Done in " + Texts.formatDuration(total) + "  \u00b7  seed " + seed + (n > 1 ? "\u2013" + (seed + n - 1) : ""));
+        List<GenerationSettings> perImage = new ArrayList<>();
         List<Map<String, Object>> metadata = new ArrayList<>();
         for (int i = 0; i < f.images().size(); i++) {
-            metadata.add(s.toMetadata(i < f.metadata().size() ? f.metadata().get(i) : null));
+            GenerationSettings one = imageSettings(currentJobSettings, i, f.images().size());
+            perImage.add(one);
+            metadata.add(one.toMetadata(i < f.metadata().size() ? f.metadata().get(i) : null));
         }
         if (!f.images().isEmpty()) {
-            canvas.showImage(f.images().get(0), s, metadata.get(0));
+            canvas.showImage(f.images().get(0), perImage.get(0), metadata.get(0));
         }
         Map<String, Long> ms = new LinkedHashMap<>();
         f.timings().forEach((k, v) -> ms.put(k, v.toMillis()));
@@ -251,9 +307,22 @@ public final class JobViewModel {
         List<RgbImage> images = new ArrayList<>(f.images());
         services.io().execute(() -> {
             for (int i = 0; i < images.size(); i++) {
-                history.record(HistoryEntry.Status.FINISHED, i, s, metadata.get(i), label, images.get(i), ms, "");
+                history.record(HistoryEntry.Status.FINISHED, i, perImage.get(i), metadata.get(i), label, images.get(i), ms,
+                        images.size() > 1 ? "image " + (i + 1) + " of " + images.size() : "");
             }
         });
+    }
+
+    /**
+     * The settings that make image {@code index} of a batch again on its own: image i of a batch
+     * with seed s has its own noise generator seeded s + i (as the engine draws it), so its
+     * settings are seed s + i and one image.
+     */
+    static GenerationSettings imageSettings(GenerationSettings batch, int index, int count) {
+        if (count <= 1) {
+            return batch;
+        }
+        return batch.withSeed(batch.seed() + index, false).withNumImages(1);
     }
 
     /** Cancels the running job (the engine is closed with the services). */

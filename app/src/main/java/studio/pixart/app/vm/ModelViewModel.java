@@ -24,6 +24,8 @@ public final class ModelViewModel {
     public final BooleanProperty loading = new SimpleBooleanProperty(false);
     public final StringProperty message = new SimpleStringProperty("No model loaded. " + NO_MODEL_ADVICE);
     public final ObservableList<String> cachedModels = FXCollections.observableArrayList();
+    /** True when the message says why a model cannot be used (or none is loaded). */
+    public final BooleanProperty problem = new SimpleBooleanProperty(true);
 
     private final StudioServices services;
     private final SettingsStore settings;
@@ -44,11 +46,17 @@ public final class ModelViewModel {
         }
     }
 
+    /**
+     * Opens a model off the UI thread. A failed open (no such folder, not a pipeline, an
+     * incomplete one) keeps the model that was loaded, and says why in the message and the banner;
+     * a successful one clears the model errors shown before.
+     */
     public void loadModel(String requested) {
         if (requested == null || requested.isBlank()) {
             return;
         }
         String s = requested.strip();
+        ModelInfo previous = info.get();
         spec.set(s);
         loading.set(true);
         message.set("Opening " + s + " \u2026");
@@ -56,24 +64,57 @@ public final class ModelViewModel {
             try {
                 ModelInfo opened = services.context().modelOpener().apply(s);
                 services.ui().execute(() -> {
-                    info.set(opened);
+                    loading.set(false);
                     if (opened.usable()) {
+                        info.set(opened);
+                        problem.set(false);
                         message.set(opened.root().toString());
                         settings.update(a -> a.withLastModel(s));
+                        status.clearError(MODEL_ERRORS);
+                        updateChoices();
+                    } else if (previous != null && previous.usable()) {
+                        refuse(s, previous, "Model incomplete", String.join("; ", opened.problems()),
+                                "Complete the pipeline folder or pick another model.");
                     } else {
+                        info.set(opened);
+                        problem.set(true);
                         message.set("This model cannot be used yet:\n\u2022 " + String.join("\n\u2022 ", opened.problems()));
                     }
-                    loading.set(false);
                 });
             } catch (RuntimeException e) {
-                services.ui().execute(() -> {
-                    info.set(null);
-                    message.set("Cannot open " + s + ": " + e.getMessage() + "\n" + NO_MODEL_ADVICE);
-                    status.error.set(new ErrorInfo("Model not opened", String.valueOf(e.getMessage()), NO_MODEL_ADVICE));
-                    loading.set(false);
-                });
+                String why = String.valueOf(e.getMessage());
+                services.ui().execute(() -> refuse(s, previous, "Model not opened",
+                        why.contains(s) ? why : s + ": " + why, NO_MODEL_ADVICE));
             }
         });
+    }
+
+    /** Titles of the errors a successful open makes obsolete. */
+    static final java.util.Set<String> MODEL_ERRORS = java.util.Set.of(
+            "No model loaded", "Model not opened", "Model incomplete", "No usable model");
+
+    private void refuse(String s, ModelInfo previous, String title, String why, String advice) {
+        loading.set(false);
+        status.error.set(new ErrorInfo(title, why, advice));
+        problem.set(true);
+        if (previous != null) {
+            spec.set(previous.spec());
+            message.set("Not opened: " + why + "\nStill using " + previous.label() + " (" + previous.root() + ").");
+        } else {
+            message.set("Cannot open " + why + "\n" + NO_MODEL_ADVICE);
+        }
+    }
+
+    /** The model field's list: recent models first, then the ones in the Hugging Face cache. */
+    public final ObservableList<String> choices = FXCollections.observableArrayList();
+
+    /** UI thread: the recent models changed (settings loaded, a model opened) or the cache was listed. */
+    public void updateChoices() {
+        java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(settings.get().recentModels());
+        all.addAll(cachedModels);
+        if (!choices.equals(List.copyOf(all))) {
+            choices.setAll(all);
+        }
     }
 
     public String label() {

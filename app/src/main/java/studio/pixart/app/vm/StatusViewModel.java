@@ -21,6 +21,14 @@ public final class StatusViewModel {
         ui.execute(() -> error.set(new ErrorInfo(title, message, advice)));
     }
 
+    /** Clears the banner when it shows one of {@code titles} (errors a later success made obsolete). */
+    public void clearError(java.util.Set<String> titles) {
+        ErrorInfo e = error.get();
+        if (e != null && titles.contains(e.title())) {
+            error.set(null);
+        }
+    }
+
     public void dismissError() {
         error.set(null);
     }

@@ -22,6 +22,7 @@ public final class StudioViewModel implements AutoCloseable {
     public final CanvasViewModel canvas;
     public final HistoryViewModel history;
     public final JobViewModel job;
+    public final PreferencesViewModel preferences;
 
     private final StudioServices services;
     private final SettingsStore settings;
@@ -37,6 +38,9 @@ public final class StudioViewModel implements AutoCloseable {
         canvas = new CanvasViewModel(services, status);
         history = new HistoryViewModel(services, form, canvas, status);
         job = new JobViewModel(services, form, size, model, canvas, history, status, settings);
+        preferences = new PreferencesViewModel(services, settings);
+        form.device.bind(preferences.device);
+        form.dtype.bind(preferences.precision);
         canvas.locked.bind(job.running);
         model.info.addListener((o, a, m) -> {
             size.useModel(m);
@@ -52,18 +56,21 @@ public final class StudioViewModel implements AutoCloseable {
     public void start(String modelOverride) {
         services.io().execute(() -> {
             AppSettings s = settings.load();
+            preferences.probeDevices();
             List<String> cached = ModelViewModel.findCachedModels();
             services.ui().execute(() -> {
                 settings.set(s);
+                preferences.load(s.preferences());
                 form.apply(s.lastForm(), true);
                 model.cachedModels.setAll(cached);
+                model.updateChoices();
                 if (modelOverride != null) {
                     model.loadModel(modelOverride);
                 } else if (!s.lastModel().isBlank()) {
                     model.loadModel(s.lastModel());
                 }
             });
-            history.open();
+            history.open(s.preferences().historyFolder());
         });
     }
 
@@ -71,8 +78,17 @@ public final class StudioViewModel implements AutoCloseable {
     @Override
     public void close() {
         settings.update(a -> a.withLastForm(form.form()));
+        history.commitDelete();
         job.close();
         services.close();
+    }
+
+    /** The poster dialog's state, saving where the last poster went (else the output folder). */
+    public PosterExportModel newPosterExport() {
+        var a = settings.get();
+        java.nio.file.Path folder = a.lastPosterFolder().isBlank() ? a.preferences().outputPath()
+                : java.nio.file.Path.of(a.lastPosterFolder());
+        return new PosterExportModel(studio.pixart.engine.poster.ExportPresets.load(), folder);
     }
 
     /** Waits until every task queued on the I/O thread so far has run (tests). */
