@@ -6,6 +6,7 @@ import javafx.geometry.Pos;
 import javafx.scene.Node;
 import javafx.scene.control.Button;
 import javafx.scene.control.Label;
+import javafx.scene.control.Tooltip;
 import javafx.scene.control.ProgressBar;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
@@ -70,7 +71,16 @@ final class CanvasPane {
         ptext.setId("progressLabel");
         ptext.getStyleClass().add("progress-label");
         ptext.textProperty().bind(vm.job.progressText);
-        ptext.setMinWidth(220);
+        // the bar keeps room to be seen; a long text shortens (in full in its tooltip), buttons never do
+        ptext.getStyleClass().add("elastic");
+        ptext.setMinWidth(0);
+        ptext.setMaxWidth(Double.MAX_VALUE);
+        HBox.setHgrow(ptext, Priority.SOMETIMES);
+        Tooltip ptip = new Tooltip();
+        ptip.textProperty().bind(vm.job.progressText);
+        ptext.setTooltip(ptip);
+        bar.setMinWidth(120);
+        bar.setPrefWidth(240);
         Button cancel = new Button("Cancel");
         cancel.setId("cancelButton");
         cancel.getStyleClass().add("cancel-button");
@@ -82,6 +92,9 @@ final class CanvasPane {
         Button one = new Button("1:1");
         one.getStyleClass().add("ghost-button");
         one.setOnAction(e -> canvas.actualSize());
+        for (Button b : new Button[] {cancel, fit, one}) {
+            b.setMinWidth(Region.USE_PREF_SIZE);
+        }
         HBox progress = new HBox(10, bar, ptext, cancel, fit, one);
         progress.setAlignment(Pos.CENTER_LEFT);
         progress.getStyleClass().add("progress-row");

@@ -11,6 +11,7 @@ import javafx.scene.control.Menu;
 import javafx.scene.control.MenuBar;
 import javafx.scene.control.MenuItem;
 import javafx.scene.control.SeparatorMenuItem;
+import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
 import javafx.scene.input.KeyCodeCombination;
 import javafx.scene.input.KeyCombination;
@@ -18,6 +19,8 @@ import javafx.scene.input.KeyEvent;
 import javafx.scene.input.TransferMode;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
 import javafx.stage.DirectoryChooser;
 import javafx.stage.FileChooser;
@@ -46,11 +49,14 @@ public final class MainWindow {
         historyPanel = new HistoryPanel(vm, this::window);
         root.getStyleClass().add("studio");
         root.setTop(menuBar());
-        root.setLeft(promptPanel.build());
+        Region left = (Region) promptPanel.build();
+        // the side panels give the canvas room in a small window and grow a little in a large one
+        left.prefWidthProperty().bind(Bindings.max(300, Bindings.min(380, root.widthProperty().multiply(0.27))));
+        root.setLeft(left);
         root.setCenter(canvasPane.build());
         VBox right = new VBox(10, new ModelPanel(vm, this::chooseModelFolder).build(), historyPanel.build());
         right.getStyleClass().add("right-panel");
-        right.setPrefWidth(330);
+        right.prefWidthProperty().bind(Bindings.max(280, Bindings.min(340, root.widthProperty().multiply(0.24))));
         right.setMinWidth(280);
         root.setRight(right);
         root.setBottom(statusBar());
@@ -138,8 +144,19 @@ public final class MainWindow {
         Label status = new Label();
         status.setId("statusLabel");
         status.textProperty().bind(vm.status.status);
+        Tooltip statusTip = new Tooltip();
+        statusTip.textProperty().bind(vm.status.status);
+        status.setTooltip(statusTip);
         Label data = new Label("Data: " + vm.context().dataDir());
+        data.setTooltip(new Tooltip(data.getText()));
         data.getStyleClass().add("hint");
+        // long paths shorten (in full in their tooltips) rather than widen the window
+        for (Label l : new Label[] {status, data}) {
+            l.getStyleClass().add("elastic");
+            l.setMinWidth(0);
+        }
+        data.setTextOverrun(javafx.scene.control.OverrunStyle.CENTER_ELLIPSIS);
+        HBox.setHgrow(status, Priority.SOMETIMES);
         HBox bar = new HBox(10, status, ViewSupport.spacer(), data);
         bar.getStyleClass().add("status-bar");
         return bar;

@@ -45,6 +45,9 @@ final class ModelPanel {
         Button browse = new Button("Open\u2026");
         browse.setId("openModelButton");
         browse.setOnAction(e -> chooseFolder.run());
+        browse.setMinWidth(Region.USE_PREF_SIZE);
+        spec.setMinWidth(0);
+        spec.setPrefWidth(120);
         HBox pick = new HBox(6, spec, browse);
 
         Label modelName = new Label();
@@ -59,6 +62,7 @@ final class ModelPanel {
         modelMessage.setId("modelMessage");
         modelMessage.getStyleClass().add("model-message");
         modelMessage.setWrapText(true);
+        modelMessage.setMinHeight(Region.USE_PREF_SIZE);
         modelMessage.textProperty().bind(vm.model.message);
         Runnable fillModel = () -> {
             ModelInfo m = vm.model.info.get();

@@ -163,6 +163,15 @@ final class PosterDialog {
         content.setId("posterContent");
         d.getDialogPane().setContent(content);
         d.setResizable(true);
+        // a note that appears (a capped print size, a folder to create) makes the dialog taller
+        javafx.beans.InvalidationListener refit = o -> javafx.application.Platform.runLater(() -> {
+            Window win = d.getDialogPane().getScene() == null ? null : d.getDialogPane().getScene().getWindow();
+            if (win != null && win.isShowing()) {
+                win.sizeToScene();
+            }
+        });
+        m.note.addListener(refit);
+        m.destinationNote.addListener(refit);
         ButtonType run = new ButtonType("Run", ButtonBar.ButtonData.OK_DONE);
         d.getDialogPane().getButtonTypes().addAll(run, ButtonType.CANCEL);
         Button runButton = (Button) d.getDialogPane().lookupButton(run);

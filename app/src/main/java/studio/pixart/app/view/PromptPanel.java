@@ -143,7 +143,6 @@ final class PromptPanel {
         VBox.setVgrow(scroll, Priority.ALWAYS);
         VBox side = new VBox(scroll, footer);
         side.getStyleClass().add("sidebar");
-        side.setPrefWidth(360);
         side.setMinWidth(300);
         return side;
     }
