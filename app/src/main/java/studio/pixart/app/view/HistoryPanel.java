@@ -65,7 +65,7 @@ final class HistoryPanel {
         Button make4k = new Button("Make 4K");
         make4k.setId("make4kButton");
         make4k.setTooltip(new javafx.scene.control.Tooltip("Export this image as a 4K wallpaper or a poster (same prompt and seed, refined at full size)"));
-        make4k.disableProperty().bind(list.getSelectionModel().selectedItemProperty().isNull().or(vm.job.running));
+        make4k.disableProperty().bind(list.getSelectionModel().selectedItemProperty().isNull());
         make4k.setOnAction(e -> {
             HistoryEntry sel = list.getSelectionModel().getSelectedItem();
             PosterDialog.show(owner.get(), vm, sel.settings(), vm.canvas.image.get(), "wallpaper-4k");

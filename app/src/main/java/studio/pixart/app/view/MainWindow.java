@@ -54,7 +54,8 @@ public final class MainWindow {
         left.prefWidthProperty().bind(Bindings.max(300, Bindings.min(380, root.widthProperty().multiply(0.27))));
         root.setLeft(left);
         root.setCenter(canvasPane.build());
-        VBox right = new VBox(10, new ModelPanel(vm, this::chooseModelFolder).build(), historyPanel.build());
+        VBox right = new VBox(10, new ModelPanel(vm, this::chooseModelFolder).build(), new QueuePanel(vm).build(),
+                historyPanel.build());
         right.getStyleClass().add("right-panel");
         right.prefWidthProperty().bind(Bindings.max(280, Bindings.min(340, root.widthProperty().multiply(0.24))));
         right.setMinWidth(280);
@@ -88,8 +89,8 @@ public final class MainWindow {
                 () -> PosterDialog.show(window(), vm, vm.canvas.imageSettings.get(), vm.canvas.image.get(), null));
         poster.setId("posterMenu");
         poster.disableProperty().bind(Bindings.createBooleanBinding(() -> !vm.canvas.canExport()
-                || vm.canvas.imageSettings.get() == null || vm.job.running.get(),
-                vm.canvas.image, vm.canvas.imageIsPreview, vm.canvas.imageSettings, vm.job.running));
+                || vm.canvas.imageSettings.get() == null,
+                vm.canvas.image, vm.canvas.imageIsPreview, vm.canvas.imageSettings));
         MenuItem quit = item("Quit", "Ctrl+Q", () -> {
             Window w = window();
             if (w != null) {

@@ -1,5 +1,6 @@
 package studio.pixart.app.view;
 
+import javafx.beans.binding.Bindings;
 import javafx.geometry.Pos;
 import javafx.scene.Node;
 import javafx.scene.control.Button;
@@ -127,7 +128,8 @@ final class PromptPanel {
         generate.setId("generateButton");
         generate.getStyleClass().add("generate-button");
         generate.setMaxWidth(Double.MAX_VALUE);
-        generate.disableProperty().bind(vm.job.running);
+        // while a job runs, Generate queues the next one
+        generate.textProperty().bind(Bindings.when(vm.job.running).then("Add to queue").otherwise("Generate"));
         generate.setOnAction(e -> vm.job.generate());
         generate.setTooltip(new Tooltip("Ctrl+Enter"));
         Label hint = new Label("Ctrl+Enter");

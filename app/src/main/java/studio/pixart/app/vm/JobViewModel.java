@@ -9,6 +9,10 @@ import java.util.Locale;
 import java.util.Map;
 import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.DoubleProperty;
+import javafx.beans.property.IntegerProperty;
+import javafx.beans.property.SimpleIntegerProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.SimpleBooleanProperty;
 import javafx.beans.property.SimpleDoubleProperty;
@@ -45,19 +49,24 @@ public final class JobViewModel {
     private final StatusViewModel status;
     private final SettingsStore settings;
 
+    /** The running job first, then the waiting ones in the order they will run. */
+    public final ObservableList<QueuedJob> queue = FXCollections.observableArrayList();
+    /** Jobs waiting behind the running one. */
+    public final IntegerProperty waiting = new SimpleIntegerProperty(0);
+
+    private QueuedJob current;
     private JobHandle currentJob;
     /** Which job the UI listens to: events of older jobs (late deliveries) are dropped. */
     private long jobToken;
-    private GenerationSettings currentJobSettings;
     private RgbImage lastPreview;
-    /** Where the running poster job writes its file (null for a generation job). */
-    private Path posterOut;
     /** The running poster's stage ("base", "upscale", ...) and the last step or tile of it. */
     private JobEvent.Stage lastStage;
     /** The last denoising step reported (for "cancelled at step n / total"). */
     private JobEvent.Step lastStep;
     /** When the running job's first progress event came (the ETA of a poster counts from it). */
     private long progressStartNanos;
+    /** Where image-to-image jobs take their start image from (null: text to image only). */
+    private java.util.function.Supplier<StartImage> startImage = () -> null;
 
     public JobViewModel(StudioServices services, FormViewModel form, SizeViewModel size, ModelViewModel model,
                         CanvasViewModel canvas, HistoryViewModel history, StatusViewModel status, SettingsStore settings) {
@@ -69,56 +78,96 @@ public final class JobViewModel {
         this.history = history;
         this.status = status;
         this.settings = settings;
+        queue.addListener((javafx.collections.ListChangeListener<QueuedJob>) c ->
+                waiting.set((int) queue.stream().filter(j -> j.state.get() == QueuedJob.State.WAITING).count()));
     }
 
-    public boolean canGenerate() {
-        return !running.get();
+    /** The start image of the next jobs (the image-to-image panel sets it). */
+    void useStartImage(java.util.function.Supplier<StartImage> s) {
+        startImage = s;
     }
 
-    public void generate() {
-        if (running.get()) {
-            return;
+    /** The usable model, or null after saying why there is none. */
+    private ModelInfo usableModel() {
+        ModelInfo m = model.info.get();
+        if (m == null) {
+            status.error.set(new ErrorInfo("No model loaded", "Generating needs a PixArt pipeline.", ModelViewModel.NO_MODEL_ADVICE));
+            return null;
         }
+        if (!m.usable()) {
+            status.error.set(new ErrorInfo("Model incomplete", String.join("; ", m.problems()),
+                    "Complete the pipeline folder or pick another model."));
+            return null;
+        }
+        return m;
+    }
+
+    /** Generates from the form; while a job runs, the new one waits in the queue. */
+    public void generate() {
         status.error.set(null);
         GenerationSettings f = form.form();
         if (f.prompt() == null || f.prompt().isBlank()) {
             status.error.set(new ErrorInfo("Nothing to generate", "The prompt is empty.", "Describe the image you want in the prompt box."));
             return;
         }
-        ModelInfo m = model.info.get();
+        ModelInfo m = usableModel();
         if (m == null) {
-            status.error.set(new ErrorInfo("No model loaded", "Generating needs a PixArt pipeline.", ModelViewModel.NO_MODEL_ADVICE));
-            return;
-        }
-        if (!m.usable()) {
-            status.error.set(new ErrorInfo("Model incomplete", String.join("; ", m.problems()),
-                    "Complete the pipeline folder or pick another model."));
             return;
         }
         long s = form.nextSeed();
-        GenerationSettings jobSettings = form.form().withSeed(s, false);
-        begin(jobSettings, null, "Starting\u2026");
         settings.update(a -> a.withLastForm(form.form()));
-        try {
-            var request = jobSettings.toRequest(s, size.plannedSize.get().binned()).withModel(m.root().toString());
-            // the token, not the handle, identifies the job: its first events may arrive before submit returns
-            long token = ++jobToken;
-            currentJob = services.engine().submit(request, ev -> services.ui().execute(() -> onEvent(token, ev)));
-        } catch (RuntimeException e) {
-            notStarted("Could not start", e, "Check the settings and try again.");
+        enqueue(new QueuedJob(form.form().withSeed(s, false), size.plannedSize.get().binned(), m, null, startImage.get(), ""));
+    }
+
+    /**
+     * A batch of prompts, one per non-blank line, as one group of queued jobs with the form's
+     * other settings (each job draws its own seed when the seed is random).
+     */
+    public void generateBatch(String lines) {
+        status.error.set(null);
+        List<String> prompts = lines == null ? List.of() : lines.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        if (prompts.isEmpty()) {
+            status.error.set(new ErrorInfo("Nothing to generate", "The batch has no prompts.", "Write one prompt per line."));
+            return;
+        }
+        ModelInfo m = usableModel();
+        if (m == null) {
+            return;
+        }
+        for (int i = 0; i < prompts.size(); i++) {
+            long s = form.nextSeed();
+            GenerationSettings one = withPrompt(form.form().withSeed(s, false), prompts.get(i));
+            enqueue(new QueuedJob(one, size.plannedSize.get().binned(), m, null, null,
+                    "batch " + (i + 1) + " / " + prompts.size()));
         }
     }
 
     /**
-     * Makes a poster or wallpaper from {@code settings} (a history item's or the canvas image's,
-     * with their seed) at {@code spec}'s size, as a job like {@link #generate()}: the canvas shows
+     * Seed variations of an image: {@code n} images of its prompt and settings from the next seeds
+     * (seed + 1 … seed + n), each reproducible alone from its own seed.
+     */
+    public void variations(GenerationSettings source, int n) {
+        status.error.set(null);
+        ModelInfo m = usableModel();
+        if (m == null || source == null) {
+            return;
+        }
+        GenerationSettings v = source.withSeed(source.seed() + 1, false).withNumImages(Math.max(1, Math.min(8, n)));
+        enqueue(new QueuedJob(v, size.plannedSize.get().binned(), m, null, null, "variations of seed " + source.seed()));
+    }
+
+    private static GenerationSettings withPrompt(GenerationSettings s, String prompt) {
+        return new GenerationSettings(prompt, s.negativePrompt(), s.steps(), s.guidance(), s.sampler(), s.seed(), false,
+                s.aspect(), s.sizeClass(), s.width(), s.height(), s.numImages(), s.device(), s.dtype(), s.preview(), s.model());
+    }
+
+    /**
+     * Makes a poster or wallpaper from {@code source} (a history item's or the canvas image's,
+     * with their seed) at {@code spec}'s size, queued like {@link #generate()}: the canvas shows
      * its previews and the progress bar its stages; the finished poster is shown, written to
      * {@code spec.out()} and added to the history.
      */
     public void exportPoster(GenerationSettings source, PosterSpec spec) {
-        if (running.get()) {
-            return;
-        }
         status.error.set(null);
         ModelInfo m = model.info.get();
         if (m == null || !m.usable()) {
@@ -126,23 +175,35 @@ public final class JobViewModel {
                     ModelViewModel.NO_MODEL_ADVICE));
             return;
         }
-        begin(source.withSeed(source.seed(), false), spec.out(), "Starting poster\u2026");
         Path folder = spec.out() == null ? null : spec.out().toAbsolutePath().getParent();
         if (folder != null) {
             settings.update(a -> a.withLastPosterFolder(folder.toString()));
         }
-        try {
-            var request = currentJobSettings.toRequest(source.seed(), false).withModel(m.root().toString());
-            long token = ++jobToken;
-            currentJob = services.engine().submitPoster(request, spec, ev -> services.ui().execute(() -> onEvent(token, ev)));
-        } catch (RuntimeException e) {
-            notStarted("Could not start the poster", e, "Check the size and destination.");
+        enqueue(new QueuedJob(source.withSeed(source.seed(), false), false, m, spec, null, ""));
+    }
+
+    private void enqueue(QueuedJob job) {
+        queue.add(job);
+        if (current == null) {
+            startNext();
+        } else {
+            int ahead = queue.indexOf(job);
+            job.progressText.set("Waiting (" + ahead + " ahead)");
+            status.status.set("Queued: " + job.title() + " (" + ahead + " ahead)");
         }
     }
 
-    private void begin(GenerationSettings jobSettings, Path out, String text) {
-        currentJobSettings = jobSettings;
-        posterOut = out;
+    /** Starts the first waiting job when none runs. */
+    private void startNext() {
+        if (current != null) {
+            return;
+        }
+        QueuedJob job = queue.stream().filter(j -> j.state.get() == QueuedJob.State.WAITING).findFirst().orElse(null);
+        if (job == null) {
+            return;
+        }
+        current = job;
+        job.state.set(QueuedJob.State.RUNNING);
         lastPreview = null;
         lastStage = null;
         lastStep = null;
@@ -150,21 +211,68 @@ public final class JobViewModel {
         status.status.set("");
         running.set(true);
         progress.set(0);
-        progressText.set(text);
+        progressText.set(job.isPoster() ? "Starting poster\u2026" : "Starting\u2026");
+        job.progressText.set(progressText.get());
         lastOutcome.set(null);
+        try {
+            var request = requestFor(job);
+            // the token, not the handle, identifies the job: its first events may arrive before submit returns
+            long token = ++jobToken;
+            currentJob = job.isPoster()
+                    ? services.engine().submitPoster(request, job.poster, ev -> services.ui().execute(() -> onEvent(token, ev)))
+                    : services.engine().submit(request, ev -> services.ui().execute(() -> onEvent(token, ev)));
+        } catch (RuntimeException e) {
+            queue.remove(job);
+            current = null;
+            running.set(false);
+            progressText.set("Not started");
+            status.error.set(new ErrorInfo(job.isPoster() ? "Could not start the poster" : "Could not start",
+                    String.valueOf(e.getMessage()), job.isPoster() ? "Check the size and destination." : "Check the settings and try again."));
+            startNext();
+        }
     }
 
-    private void notStarted(String title, RuntimeException e, String advice) {
-        running.set(false);
-        progressText.set("Not started");
-        status.error.set(new ErrorInfo(title, String.valueOf(e.getMessage()), advice));
+    /** The engine request for a queued job. */
+    private static studio.pixart.engine.pipeline.GenerationRequest requestFor(QueuedJob job) {
+        var request = job.settings.toRequest(job.settings.seed(), job.binning).withModel(job.model.root().toString());
+        if (job.start != null) {
+            throw new IllegalArgumentException("starting from an image needs the engine's image-to-image support");
+        }
+        return request;
     }
 
+    /** Cancels the running job (the waiting ones stay queued). */
     public void cancel() {
         JobHandle j = currentJob;
         if (j != null && running.get()) {
             progressText.set("Cancelling\u2026");
             j.cancel();
+        }
+    }
+
+    /** Cancels a job: a waiting one leaves the queue, the running one stops. */
+    public void cancel(QueuedJob job) {
+        if (job == current) {
+            cancel();
+        } else if (queue.remove(job)) {
+            status.status.set("Removed from the queue: " + job.title());
+        }
+    }
+
+    /** Moves a waiting job one place earlier ({@code -1}) or later ({@code +1}) among the waiting ones. */
+    public void move(QueuedJob job, int by) {
+        int i = queue.indexOf(job);
+        int j = i + by;
+        if (i < 0 || job.state.get() != QueuedJob.State.WAITING || j < 0 || j >= queue.size()
+                || queue.get(j).state.get() != QueuedJob.State.WAITING) {
+            return;
+        }
+        queue.remove(i);
+        queue.add(j, job);
+        for (int k = 0; k < queue.size(); k++) {
+            if (queue.get(k).state.get() == QueuedJob.State.WAITING) {
+                queue.get(k).progressText.set("Waiting (" + k + " ahead)");
+            }
         }
     }
 
@@ -188,7 +296,7 @@ public final class JobViewModel {
             }
             progress.set(p);
             progressText.set(stageText(st) + etaText(p, System.nanoTime() - progressStartNanos));
-        } else if (ev instanceof JobEvent.Step st && posterOut != null) {
+        } else if (ev instanceof JobEvent.Step st && current.isPoster()) {
             lastStep = st; // a poster's steps are shown by its Stage events
         } else if (ev instanceof JobEvent.Step st) {
             lastStep = st;
@@ -204,22 +312,37 @@ public final class JobViewModel {
             progressText.set(d.tiles() > 1 ? "Decoding tile " + d.tile() + " / " + d.tiles() : "Decoding\u2026");
         } else if (ev instanceof JobEvent.Finished f) {
             finish(f);
+            next();
         } else if (ev instanceof JobEvent.Failed f) {
             end(f, "Failed");
             progress.set(0);
             status.error.set(new ErrorInfo("Generation failed", f.message(), f.advice()));
+            next();
         } else if (ev instanceof JobEvent.Cancelled c) {
             String what = cancelledText(c);
+            QueuedJob job = current;
             end(c, what);
             progress.set(0);
             if (settings.get().preferences().keepCancelled()) {
                 RgbImage preview = lastPreview;
-                GenerationSettings s = currentJobSettings;
-                String label = model.label();
-                services.io().execute(() -> history.record(HistoryEntry.Status.CANCELLED, 0, s, null, label, preview,
+                String label = job.model.label();
+                services.io().execute(() -> history.record(HistoryEntry.Status.CANCELLED, 0, job.settings, null, label, preview,
                         Map.of(), what));
             }
+            next();
         }
+        if (current != null && !ev.isTerminal()) {
+            current.progress.set(progress.get());
+            current.progressText.set(progressText.get());
+        }
+    }
+
+    /** The running job ended: it leaves the queue and the next waiting one starts. */
+    private void next() {
+        queue.remove(current);
+        current = null;
+        currentJob = null;
+        startNext();
     }
 
     /** The poster's stages as one bar: base 0-30 %, upscale 30-35 %, refinement 35-90 %, decode 90-100 %. */
@@ -246,7 +369,7 @@ public final class JobViewModel {
 
     /** What was cancelled, where: "Cancelled at step 8 / 20", "Poster cancelled while upscaling". */
     String cancelledText(JobEvent.Cancelled c) {
-        if (posterOut != null) {
+        if (current != null && current.isPoster()) {
             if (lastStage == null) {
                 return "Poster cancelled before it started";
             }
@@ -273,8 +396,7 @@ public final class JobViewModel {
     }
 
     private void end(JobEvent ev, String text) {
-        Path out = posterOut;
-        posterOut = null;
+        Path out = current.isPoster() ? current.poster.out() : null;
         if (out != null && ev instanceof JobEvent.Finished) {
             // the progress row stays short (the full path goes to the status line)
             text = text + "  \u00b7  saved " + out.getFileName();
@@ -288,13 +410,14 @@ public final class JobViewModel {
     private void finish(JobEvent.Finished f) {
         progress.set(1);
         Duration total = f.timings().getOrDefault("total", f.timings().values().stream().reduce(Duration.ZERO, Duration::plus));
-        long seed = currentJobSettings.seed();
+        QueuedJob job = current;
+        long seed = job.settings.seed();
         int n = f.images().size();
         end(f, "Done in " + Texts.formatDuration(total) + "  \u00b7  seed " + seed + (n > 1 ? "\u2013" + (seed + n - 1) : ""));
         List<GenerationSettings> perImage = new ArrayList<>();
         List<Map<String, Object>> metadata = new ArrayList<>();
         for (int i = 0; i < f.images().size(); i++) {
-            GenerationSettings one = imageSettings(currentJobSettings, i, f.images().size());
+            GenerationSettings one = imageSettings(job.settings, i, f.images().size());
             perImage.add(one);
             metadata.add(one.toMetadata(i < f.metadata().size() ? f.metadata().get(i) : null));
         }
@@ -303,7 +426,7 @@ public final class JobViewModel {
         }
         Map<String, Long> ms = new LinkedHashMap<>();
         f.timings().forEach((k, v) -> ms.put(k, v.toMillis()));
-        String label = model.label();
+        String label = job.model.label();
         List<RgbImage> images = new ArrayList<>(f.images());
         services.io().execute(() -> {
             for (int i = 0; i < images.size(); i++) {
@@ -325,8 +448,9 @@ public final class JobViewModel {
         return batch.withSeed(batch.seed() + index, false).withNumImages(1);
     }
 
-    /** Cancels the running job (the engine is closed with the services). */
+    /** Drops the waiting jobs and cancels the running one (the engine is closed with the services). */
     void close() {
+        queue.removeIf(j -> j != current);
         if (currentJob != null) {
             currentJob.cancel();
         }
