@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import javafx.beans.binding.Bindings;
 import javafx.beans.binding.StringBinding;
+import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleBooleanProperty;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
@@ -35,11 +37,14 @@ public final class HistoryViewModel {
     public final ObservableList<HistoryEntry> items = FXCollections.observableArrayList();
     public final StringProperty query = new SimpleStringProperty("");
     public final ObjectProperty<HistoryEntry> selected = new SimpleObjectProperty<>();
+    /** Show only the images marked with a star. */
+    public final BooleanProperty favouritesOnly = new SimpleBooleanProperty(false);
     /** The entry deleted last, until the deletion is committed (Undo puts it back). */
     public final ObjectProperty<HistoryEntry> pendingDelete = new SimpleObjectProperty<>();
     /** What the empty list says: nothing yet, or no match for the search. */
-    public final StringBinding emptyText = Bindings.createStringBinding(() -> query.get() == null || query.get().isBlank()
-            ? "Finished images appear here." : "No match for \u201c" + query.get().strip() + "\u201d", query);
+    public final StringBinding emptyText = Bindings.createStringBinding(() -> query.get() != null && !query.get().isBlank()
+            ? "No match for \u201c" + query.get().strip() + "\u201d"
+            : favouritesOnly.get() ? "No favourites yet: mark images with \u2605." : "Finished images appear here.", query, favouritesOnly);
 
     private final StudioServices services;
     private final FormViewModel form;
@@ -52,6 +57,7 @@ public final class HistoryViewModel {
         this.canvas = canvas;
         this.status = status;
         query.addListener((o, a, b) -> refresh());
+        favouritesOnly.addListener((o, a, b) -> refresh());
     }
 
     /** On the I/O thread: opens the database (in {@code folder}, "" = the data folder) and lists it. */
@@ -63,6 +69,22 @@ public final class HistoryViewModel {
         } catch (IOException e) {
             status.showError("History unavailable", e.getMessage(), "The studio works without it; images can still be exported.");
         }
+    }
+
+    /** Loads an entry's full image (its thumbnail when the file is gone) off the UI thread; {@code done} runs on the UI thread. */
+    public void loadImage(HistoryEntry e, java.util.function.Consumer<RgbImage> done) {
+        services.io().execute(() -> {
+            HistoryStore history = services.history();
+            Path p = history == null ? null : history.imagePath(e);
+            try {
+                BufferedImage img = p != null && java.nio.file.Files.isRegularFile(p) ? ImageIO.read(p.toFile())
+                        : e.thumbnail().length > 0 ? ImageIO.read(new ByteArrayInputStream(e.thumbnail())) : null;
+                RgbImage rgb = img == null ? null : RgbImage.fromBufferedImage(img);
+                services.ui().execute(() -> done.accept(rgb));
+            } catch (IOException ex) {
+                services.ui().execute(() -> done.accept(null));
+            }
+        });
     }
 
     /** On the I/O thread: stores one history row (and the full PNG with its metadata for finished images). */
@@ -77,9 +99,9 @@ public final class HistoryViewModel {
             HistoryStore.ImageWriter full = st == HistoryEntry.Status.FINISHED && img != null
                     ? file -> ImageFiles.write(file, img, metadata) : null;
             HistoryEntry e = new HistoryEntry(0, Instant.now(), st, index, s, label,
-                    full != null ? img.width() : s.width(), full != null ? img.height() : s.height(), timings, thumb, "", message);
+                    full != null ? img.width() : s.width(), full != null ? img.height() : s.height(), timings, thumb, "", message, false);
             history.add(e, full);
-            List<HistoryEntry> list = history.search(query.get(), HISTORY_LIMIT);
+            List<HistoryEntry> list = history.search(query.get(), favouritesOnly.get(), HISTORY_LIMIT);
             services.ui().execute(() -> setItems(list));
         } catch (IOException | RuntimeException e) {
             status.showError("Not saved to history", String.valueOf(e.getMessage()),
@@ -190,15 +212,51 @@ public final class HistoryViewModel {
         });
     }
 
-    public void refresh() {
-        String q = query.get();
+    /** Marks or unmarks an entry with a star (saved at once). */
+    public void setFavourite(HistoryEntry e, boolean on) {
+        HistoryEntry updated = e.withFavourite(on);
+        int i = indexOf(e.id());
+        if (i >= 0) {
+            items.set(i, updated);
+        }
+        if (selected.get() != null && selected.get().id() == e.id()) {
+            selected.set(updated);
+        }
         services.io().execute(() -> {
             HistoryStore history = services.history();
             if (history == null) {
                 return;
             }
             try {
-                List<HistoryEntry> list = history.search(q, HISTORY_LIMIT);
+                history.setFavourite(e.id(), on);
+                if (favouritesOnly.get()) {
+                    refresh();
+                }
+            } catch (IOException ex) {
+                status.showError("Not saved", ex.getMessage(), "Try again; the star is kept until the studio closes.");
+            }
+        });
+    }
+
+    private int indexOf(long id) {
+        for (int i = 0; i < items.size(); i++) {
+            if (items.get(i).id() == id) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    public void refresh() {
+        String q = query.get();
+        boolean stars = favouritesOnly.get();
+        services.io().execute(() -> {
+            HistoryStore history = services.history();
+            if (history == null) {
+                return;
+            }
+            try {
+                List<HistoryEntry> list = history.search(q, stars, HISTORY_LIMIT);
                 services.ui().execute(() -> setItems(list));
             } catch (IOException ex) {
                 status.showError("History unavailable", ex.getMessage(), "");

@@ -23,6 +23,7 @@ public final class StudioViewModel implements AutoCloseable {
     public final HistoryViewModel history;
     public final JobViewModel job;
     public final PreferencesViewModel preferences;
+    public final GalleryViewModel gallery;
 
     private final StudioServices services;
     private final SettingsStore settings;
@@ -39,6 +40,7 @@ public final class StudioViewModel implements AutoCloseable {
         history = new HistoryViewModel(services, form, canvas, status);
         job = new JobViewModel(services, form, size, model, canvas, history, status, settings);
         preferences = new PreferencesViewModel(services, settings);
+        gallery = new GalleryViewModel(history);
         form.device.bind(preferences.device);
         form.dtype.bind(preferences.precision);
         canvas.locked.bind(job.running);
