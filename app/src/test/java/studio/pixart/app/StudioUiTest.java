@@ -170,6 +170,8 @@ class StudioUiTest {
         assertTrue(robot.lookup("#binningCheck").query().isDisabled());
 
         robot.interact(() -> {
+            vm().preferences.keepCancelled.set(true); // keep the cancelled job in the history (off by default)
+            vm().preferences.save();
             vm().form.steps.set(8);
             vm().form.randomSeed.set(false);
             vm().form.seed.set(4242);

@@ -169,6 +169,8 @@ class StudioViewModelTest {
     void cancelStopsAtOnceAndFailureKeepsTheForm() throws Exception {
         engine = new FakeGenerationService(50);
         open();
+        vm.preferences.keepCancelled.set(true); // cancelled runs stay in the history (a preference, off by default)
+        vm.preferences.save();
         vm.model.loadModel(TestSupport.tinyPipeline().toString());
         vm.awaitIo();
         vm.prompt.text.set("slow one");
