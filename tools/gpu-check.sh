@@ -135,6 +135,12 @@ if [[ ",$STAGES," == *,jni,* ]] && { [[ ! -f "$JNI_LIB" ]] || [[ "$(cat "$JNI_DI
   PT_DEF=""
   # DJL's build.sh: 1.13.1, 2.0.1 and 2.1.x need the V1_13_X code paths.
   if [[ "$PT_VERSION" =~ ^1\.13\.|^2\.0\.|^2\.1\. ]]; then PT_DEF="-DPT_VERSION=V1_13_X"; fi
+  # DJL 0.33 compiles as C++17; a libtorch whose headers demand C++20 gets C++20 (in our copy).
+  if grep -rqs "C++20 or later" "$TORCH_LIB/../include/c10/macros" "$TORCH_LIB/../include/c10/util/C++17.h" 2>/dev/null \
+      || [[ -n "${JNI_CXX20:-}" ]]; then
+    sed -i 's/CXX_STANDARD 17/CXX_STANDARD 20/' "$SRC/CMakeLists.txt"
+    log "libtorch's headers ask for C++20: building the JNI as C++20"
+  fi
   log "building DJL's JNI (djl_torch) against libtorch $TORCH_VERSION with $JOBS jobs"
   t0=$(date +%s)
   # USE_CUDA only adds emptyCache and a separate inference stream, which the engine never calls:
@@ -171,6 +177,9 @@ export PYTORCH_LIBRARY_PATH="$TORCH_LIB"
 export PYTORCH_VERSION="$PT_VERSION"
 export PYTORCH_FLAVOR="$FLAVOR"
 export DJL_OFFLINE=true
+# LibUtils.loadLibTorch System.loads every library in that folder; Python's torch/lib also holds
+# test and Python-only libraries the engine has no use for.
+export PYTORCH_LIBRARY_EXCLUSION="${PYTORCH_LIBRARY_EXCLUSION:-libtorch_python.so,libshm.so,libtorchbind_test.so,libjitbackend_test.so,libbackend_with_compiler.so,libaoti_custom_ops.so}"
 # DJL counts GPUs through libcudart loaded by JNA (CudaUtils): show it the runtime torch uses.
 if [[ -n "$CUDART_DIR" ]]; then
   export LD_LIBRARY_PATH="$CUDART_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
