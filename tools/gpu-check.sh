@@ -17,13 +17,17 @@
 # 3. runs the checks (gpu-check-run.py) and prints one table, also written to DIR/gpu-check.md
 #    with every command's log in DIR/logs/.
 #
-# Environment: PYTHON (default python3), DJL_SRC, WORK (build and scratch space, default
+# Environment: GPU_CHECK_BUDGET_S (seconds for everything, default 540), PYTHON (default python3), DJL_SRC, WORK (build and scratch space, default
 # <bundle>/work; the JNI build is reused when the same libtorch comes again), JOBS (compile jobs).
 # Without a torch in Python (a rehearsal on a machine with a plain libtorch): LIBTORCH_DIR=<folder
 # with lib/libtorch.so, include/ and share/cmake/Torch> and LIBTORCH_VERSION=x.y.z.
 set -euo pipefail
 
 BUNDLE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# One time budget for the whole check, JNI build included (GPU_CHECK_BUDGET_S, default 540 s: a
+# lent GPU machine runs one command for at most 10 minutes); rows that would start after it are
+# listed as not run.
+DEADLINE=$(( $(date +%s) + ${GPU_CHECK_BUDGET_S:-540} ))
 OUT_DIR="$BUNDLE/results"
 STAGES="jni,goldens,bench,e2e,poster"
 DEVICE=""
@@ -190,4 +194,4 @@ printf '%q ' "${JAVA_CMD[@]}" > "$OUT_DIR/logs/java-command.txt"
 
 exec "$PYTHON" "$BUNDLE/gpu-check-run.py" --bundle "$BUNDLE" --out "$OUT_DIR" --work "$WORK" \
   --stages "$STAGES" --device "$DEVICE" --torch "$TORCH_VERSION" --flavor "$FLAVOR" --gpu-name "$GPU_NAME" \
-  --jni "$JNI_LIB" -- "${JAVA_CMD[@]}"
+  --jni "$JNI_LIB" --deadline "$DEADLINE" -- "${JAVA_CMD[@]}"

@@ -60,7 +60,8 @@ final class ReferenceCaseRun {
                             e.image() * 255, ok ? "ok" : (half ? "FAIL (image > 1/255)" : "FAIL (> 1e-4)"));
                 } catch (RuntimeException ex) {
                     failed++;
-                    out.printf("%-44s %-6s %-8s  error: %s%n", c.getFileName(), opts.device().isGpu() ? "cuda" : "cpu", dtName,
+                    out.printf("%-44s %-6s %-8s  error: %s%n", c.getFileName().toString().replaceFirst("\\.json$", ""),
+                            opts.device().isGpu() ? "cuda" : "cpu", dtName,
                             PixArtCli.describe(ex));
                 }
                 out.flush();
