@@ -17,8 +17,9 @@
 # 3. runs the checks (gpu-check-run.py) and prints one table, also written to DIR/gpu-check.md
 #    with every command's log in DIR/logs/.
 #
-# Environment: GPU_CHECK_BUDGET_S (seconds for everything, default 540), PYTHON (default python3), DJL_SRC, WORK (build and scratch space, default
-# <bundle>/work; the JNI build is reused when the same libtorch comes again), JOBS (compile jobs).
+# Environment: GPU_CHECK_BUDGET_S (seconds for everything, default 540), PYTHON (default python3),
+# DJL_SRC, WORK (build and scratch space, default <bundle>/../gpu-check-work; the JNI build is
+# reused when the same libtorch comes again), JOBS (compile jobs).
 # Without a torch in Python (a rehearsal on a machine with a plain libtorch): LIBTORCH_DIR=<folder
 # with lib/libtorch.so, include/ and share/cmake/Torch> and LIBTORCH_VERSION=x.y.z.
 set -euo pipefail
@@ -42,7 +43,9 @@ while [[ $# -gt 0 ]]; do
 done
 mkdir -p "$OUT_DIR/logs"
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
-WORK="${WORK:-$BUNDLE/work}"
+# Beside the bundle, not in it: a new copy of the bundle leaves the JNI build and the real-size
+# folder of an earlier run in place.
+WORK="${WORK:-$BUNDLE/../gpu-check-work}"
 mkdir -p "$WORK"
 WORK="$(cd "$WORK" && pwd)"
 PYTHON="${PYTHON:-python3}"
