@@ -68,9 +68,9 @@ class DownloadViewModelTest {
         assertEquals(7, vm.rows.size());
         assertEquals("sigma-1024", vm.selected.get().entry().id());
         DownloadViewModel.Row twoK = vm.rows.stream().filter(r -> r.entry().id().equals("sigma-2k")).findFirst().orElseThrow();
-        assertTrue(twoK.size().endsWith("(with base)"), twoK.size());
+        assertTrue(twoK.size().endsWith("with base"), twoK.size());
         assertEquals("21.8 GB", vm.selected.get().size());
-        assertEquals("24 GB RAM / 12 GB VRAM", vm.selected.get().memory());
+        assertEquals("24 GB / 12 GB", vm.selected.get().memory());
         assertTrue(vm.rows.stream().allMatch(r -> r.status().isEmpty()));
         assertTrue(vm.canDownload.get());
         assertFalse(vm.canPause.get() || vm.canResume.get() || vm.canCancel.get());

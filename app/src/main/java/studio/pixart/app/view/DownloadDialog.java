@@ -42,7 +42,7 @@ public final class DownloadDialog {
             stage.initOwner(owner);
         }
         stage.setTitle("Download a model");
-        Scene scene = new Scene(content(vm, stage), 920, 520);
+        Scene scene = new Scene(content(vm, stage), 1040, 520);
         scene.getStylesheets().add(DownloadDialog.class.getResource(MainWindow.CSS).toExternalForm());
         scene.getStylesheets().add(DownloadDialog.class.getResource(CSS).toExternalForm());
         stage.setScene(scene);
@@ -59,17 +59,17 @@ public final class DownloadDialog {
 
         TableView<DownloadViewModel.Row> table = new TableView<>(vm.rows);
         table.setId("downloadTable");
-        table.getColumns().add(column("Model", 150, r -> r.name()));
-        TableColumn<DownloadViewModel.Row, String> good = column("Good at", 320, r -> r.entry().goodAt());
-        table.getColumns().add(good);
-        table.getColumns().add(column("Size", 110, DownloadViewModel.Row::size));
-        table.getColumns().add(column("RAM / VRAM", 140, DownloadViewModel.Row::memory));
-        table.getColumns().add(column("Licence", 120, r -> r.entry().license().replace(" (openrail++)", "")));
-        table.getColumns().add(column("Status", 110, DownloadViewModel.Row::status));
+        table.getColumns().add(column("Model", 130, r -> r.name()));
+        table.getColumns().add(column("Good at", 330, r -> r.entry().goodAt()));
+        table.getColumns().add(column("Size", 140, DownloadViewModel.Row::size));
+        table.getColumns().add(column("RAM / VRAM", 110, DownloadViewModel.Row::memory));
+        table.getColumns().add(column("Licence", 170, r -> r.entry().license().replace(" (openrail++)", "")));
+        table.getColumns().add(column("Status", 120, DownloadViewModel.Row::status));
+        table.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY);
         table.setRowFactory(t -> {
             javafx.scene.control.TableRow<DownloadViewModel.Row> row = new javafx.scene.control.TableRow<>();
             row.itemProperty().addListener((o, a, b) -> row.setTooltip(b == null ? null
-                    : new Tooltip(b.entry().repo() + (b.entry().transformerOnly() ? "\ntransformer only; T5, VAE and "
+                    : new Tooltip(b.entry().goodAt() + "\n" + b.entry().repo() + (b.entry().transformerOnly() ? "\ntransformer only; T5, VAE and "
                     + "scheduler come from " + b.entry().base() : "") + "\nlicence: " + b.entry().licenseUrl())));
             row.setOnMouseClicked(e -> {
                 if (e.getClickCount() == 2 && !row.isEmpty() && vm.canDownload.get()) {
@@ -95,7 +95,6 @@ public final class DownloadDialog {
         bar.setId("downloadProgress");
         bar.setMaxWidth(Double.MAX_VALUE);
         bar.progressProperty().bind(vm.progress);
-        bar.visibleProperty().bind(vm.active.isNotNull().or(vm.state.isNotEqualTo(DownloadViewModel.State.IDLE)));
         Label progress = new Label();
         progress.setId("downloadProgressText");
         progress.textProperty().bind(vm.progressText);
@@ -140,6 +139,10 @@ public final class DownloadDialog {
         buttons.setAlignment(Pos.CENTER_LEFT);
 
         VBox root = new VBox(hint, table, fp16, bar, status, message, buttons);
+        // only the table gives up height when the window is small
+        for (Region r : new Region[] {hint, fp16, bar, status, message, buttons}) {
+            r.setMinHeight(Region.USE_PREF_SIZE);
+        }
         root.getStyleClass().add("download-dialog");
         return root;
     }

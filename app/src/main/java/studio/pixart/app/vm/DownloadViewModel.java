@@ -105,8 +105,8 @@ public final class DownloadViewModel {
             boolean baseThere = e.base() == null || e.baseSizeBytes() == 0 || downloaded(cache, e.base());
             long size = e.sizeBytes() + (baseThere ? 0 : e.baseSizeBytes());
             String status = downloaded(cache, e.repo()) ? "downloaded" : partial(cache, e.repo()) ? "partly downloaded" : "";
-            return new Row(e, formatBytes(size) + (baseThere ? "" : " (with base)"),
-                    e.ramGb() + " GB RAM / " + e.vramGb() + " GB VRAM", status);
+            return new Row(e, formatBytes(size) + (baseThere ? "" : " with base"),
+                    e.ramGb() + " GB / " + e.vramGb() + " GB", status);
         }).toList();
         rows.setAll(list);
         if (sel != null) {
