@@ -156,6 +156,19 @@ class HubDownloadTest {
     }
 
     @Test
+    void aStalledTransferCountsAsDroppedAndResumes() throws Exception {
+        hub.stallAfter(T_WEIGHTS, 20_000, 10_000);
+        HubSettings s = settings().withRetries(4, 3, Duration.ofMillis(10), Duration.ofSeconds(1));
+        long t0 = System.nanoTime();
+        DownloadResult r = download(s, DownloadRequest.of(REPO));
+        assertTrue(System.nanoTime() - t0 < 8_000_000_000L, "did not wait for the stalled server");
+        assertSnapshotEqualsSource(r);
+        assertTrue(notes.stream().anyMatch(n -> n.contains("no data for 1 s")), notes.toString());
+        String sha = repo.files().get(T_WEIGHTS).sha256();
+        assertTrue(hub.seen.stream().anyMatch(x -> x.path().equals("/cdn/" + sha) && "bytes=20000-".equals(x.range())), hub.seen.toString());
+    }
+
+    @Test
     void aServerThatIgnoresRangeIsHandledByStartingTheFileOver() throws Exception {
         hub.dropAfter(T_WEIGHTS, 30_000, 1);
         hub.ignoreRange(T_WEIGHTS);

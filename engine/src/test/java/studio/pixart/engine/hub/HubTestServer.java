@@ -57,6 +57,7 @@ public final class HubTestServer implements AutoCloseable {
     private final Map<String, AtomicInteger> dropAfter = new ConcurrentHashMap<>();
     private final Map<String, Long> dropAt = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> corrupt = new ConcurrentHashMap<>();
+    private final Map<String, long[]> stall = new ConcurrentHashMap<>();
     private final Map<String, int[]> status = new ConcurrentHashMap<>();
     private volatile String ignoreRangeFor = null;
     private volatile long bytesPerSecond = 0;
@@ -134,6 +135,11 @@ public final class HubTestServer implements AutoCloseable {
     public void dropAfter(String pathPart, long bytes, int times) {
         dropAt.put(pathPart, bytes);
         dropAfter.put(pathPart, new AtomicInteger(times));
+    }
+
+    /** The next transfer of a file whose path contains {@code pathPart} goes silent for {@code millis} after {@code bytes}. */
+    public void stallAfter(String pathPart, long bytes, long millis) {
+        stall.put(pathPart, new long[] {bytes, millis});
     }
 
     /** The next {@code times} transfers of a file whose path contains {@code pathPart} have one byte flipped. */
@@ -298,6 +304,14 @@ public final class HubTestServer implements AutoCloseable {
                 flipAt = start + length / 2;
             }
         }
+        long stallAt = Long.MAX_VALUE;
+        long stallMillis = 0;
+        for (Map.Entry<String, long[]> e : stall.entrySet()) {
+            if (f.path.contains(e.getKey()) && stall.remove(e.getKey()) != null) {
+                stallAt = e.getValue()[0];
+                stallMillis = e.getValue()[1];
+            }
+        }
         OutputStream out = ex.getResponseBody();
         byte[] buf = new byte[64 << 10];
         long rate = bytesPerSecond;
@@ -313,6 +327,9 @@ public final class HubTestServer implements AutoCloseable {
                 if (pos + n > stopAt) {
                     n = (int) (stopAt - pos);
                 }
+                if (pos < stallAt && pos + n > stallAt) {
+                    n = (int) (stallAt - pos);
+                }
                 java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf, 0, n);
                 while (bb.hasRemaining()) {
                     if (ch.read(bb, pos + bb.position()) < 0) {
@@ -327,6 +344,13 @@ public final class HubTestServer implements AutoCloseable {
                 pos += n;
                 sent += n;
                 bodyBytes.addAndGet(n);
+                if (pos == stallAt) {
+                    try {
+                        Thread.sleep(stallMillis); // silent, connection open
+                    } catch (InterruptedException e) {
+                        throw new IOException(e);
+                    }
+                }
                 if (pos >= stopAt) {
                     // an abrupt end: close the socket under the declared Content-Length
                     throw new IOException("injected drop");
