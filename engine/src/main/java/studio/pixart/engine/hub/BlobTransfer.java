@@ -362,19 +362,22 @@ final class BlobTransfer {
                     return;
                 }
                 try {
+                    long n = 0;
                     for (ByteBuffer b : buffers) {
-                        int n = b.remaining();
+                        n += b.remaining();
                         if (digest != null) {
                             digest.update(b.duplicate());
                         }
-                        while (b.hasRemaining()) {
-                            channel.write(b);
-                        }
-                        position += n;
-                        sinceSync += n;
-                        done.addAndGet(n);
-                        transferred.addAndGet(n);
                     }
+                    // one gathering write per batch of the client's 16 kB buffers
+                    ByteBuffer[] batch = buffers.toArray(new ByteBuffer[0]);
+                    for (long left = n; left > 0; ) {
+                        left -= channel.write(batch);
+                    }
+                    position += n;
+                    sinceSync += n;
+                    done.addAndGet(n);
+                    transferred.addAndGet(n);
                     hashedUpTo = position;
                     if (sinceSync >= SYNC_EVERY) {
                         channel.force(false);
