@@ -16,7 +16,11 @@ import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
 import javafx.stage.Stage;
 import javafx.stage.Window;
+import studio.pixart.app.download.DownloadService;
+import studio.pixart.app.download.PendingDownloads;
 import studio.pixart.app.vm.DownloadViewModel;
+import studio.pixart.engine.hub.HubSettings;
+import studio.pixart.engine.hub.ModelCatalogue;
 
 /**
  * Model → Download model…: the catalogue (name, what it is good at, size, RAM/VRAM, licence,
@@ -29,6 +33,16 @@ public final class DownloadDialog {
     private static Stage open;
 
     private DownloadDialog() {}
+
+    /**
+     * The studio's download model: the hub settings of the environment (HF_ENDPOINT, HF_TOKEN,
+     * HF_HUB_CACHE …), events on the FX thread, unfinished downloads remembered in the data folder.
+     */
+    public static DownloadViewModel studioModel(java.nio.file.Path dataDir, java.util.function.Consumer<String> openModel) {
+        return new DownloadViewModel(ModelCatalogue.load(),
+                new DownloadService(HubSettings.fromEnvironment(), javafx.application.Platform::runLater),
+                new PendingDownloads(dataDir.resolve("downloads.json")), openModel);
+    }
 
     /** Shows the window (or brings the open one to the front). */
     public static Stage show(Window owner, DownloadViewModel vm) {
