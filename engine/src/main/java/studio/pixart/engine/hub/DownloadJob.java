@@ -44,10 +44,6 @@ public final class DownloadJob {
         progress = p;
     }
 
-    CompletableFuture<DownloadResult> future() {
-        return result;
-    }
-
     /** Waits for the end: the result, or the {@link HubException} / {@link DownloadCancelledException}. */
     public DownloadResult await() throws InterruptedException {
         try {

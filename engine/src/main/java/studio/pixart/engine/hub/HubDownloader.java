@@ -69,12 +69,12 @@ public final class HubDownloader {
         Thread t = new Thread(() -> {
             Run run = new Run(job, listener);
             try {
-                job.future().complete(run.call());
+                job.result().complete(run.call());
             } catch (Throwable e) {
                 job.progress(run.snapshot(e instanceof DownloadCancelledException
                         ? DownloadProgress.Phase.CANCELLED : DownloadProgress.Phase.FAILED));
                 listener.onProgress(job.progress());
-                job.future().completeExceptionally(e);
+                job.result().completeExceptionally(e);
             }
         }, "pixart-download-" + request.repoId());
         t.setDaemon(true);
