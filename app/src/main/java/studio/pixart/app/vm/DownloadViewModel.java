@@ -258,7 +258,8 @@ public final class DownloadViewModel {
                 speedText.set("");
                 etaText.set("");
                 message.set(String.valueOf(error.getMessage()));
-                if (error instanceof HubException he && !he.transientFailure() && he.kind() != HubException.Kind.DISK) {
+                if (error instanceof HubException he && !he.transientFailure() && he.kind() != HubException.Kind.DISK
+                        && he.kind() != HubException.Kind.OFFLINE) {
                     pending.remove(req.repoId()); // retrying after a restart would fail the same way
                 }
                 refreshRows();
