@@ -95,6 +95,29 @@ class DownloadDialogUiTest {
         screenshot("download-dialog-done");
     }
 
+    @Test
+    void theEmptyCanvasOffersTheDownloadNextToOpenAFolderAndTheMenuOpensTheWindow() throws Exception {
+        FakeGenerationService engine = new FakeGenerationService(2);
+        StudioContext ctx = StudioContext.defaults().withDataDir(tmp.resolve("data")).withServices(() -> engine);
+        StudioApp app = (StudioApp) FxToolkit.setupApplication(() -> new StudioApp(ctx));
+        try {
+            WaitForAsyncUtils.waitForFxEvents();
+            Button download = robot.lookup("#downloadDefaultButton").queryAs(Button.class);
+            assertEquals("Download PixArt-\u03a3 1024", download.getText());
+            assertTrue(download.isVisible() && robot.lookup("#emptyOpenFolderButton").queryAs(Button.class).isVisible());
+            robot.interact(() -> ((javafx.scene.control.MenuBar) app.stage().getScene().lookup(".menu-bar")).getMenus()
+                    .stream().flatMap(m -> m.getItems().stream()).filter(i -> "downloadMenu".equals(i.getId()))
+                    .findFirst().orElseThrow().fire());
+            waitUntil("the download window", () -> javafx.stage.Window.getWindows().stream()
+                    .anyMatch(w -> w instanceof Stage st && "Download a model".equals(st.getTitle()) && st.isShowing()));
+            stage = (Stage) javafx.stage.Window.getWindows().stream()
+                    .filter(w -> w instanceof Stage st && "Download a model".equals(st.getTitle())).findFirst().orElseThrow();
+            assertEquals(7, ((TableView<?>) stage.getScene().lookup("#downloadTable")).getItems().size());
+        } finally {
+            FxToolkit.cleanupApplication(app);
+        }
+    }
+
     private static void waitUntil(String what, java.util.concurrent.Callable<Boolean> condition) {
         try {
             WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, condition);

@@ -56,7 +56,8 @@ public final class DownloadDialog {
             stage.initOwner(owner);
         }
         stage.setTitle("Download a model");
-        Scene scene = new Scene(content(vm, stage), 1040, 520);
+        var screen = javafx.stage.Screen.getPrimary().getVisualBounds();
+        Scene scene = new Scene(content(vm, stage), Math.min(1040, screen.getWidth() - 40), Math.min(520, screen.getHeight() - 60));
         scene.getStylesheets().add(DownloadDialog.class.getResource(MainWindow.CSS).toExternalForm());
         scene.getStylesheets().add(DownloadDialog.class.getResource(CSS).toExternalForm());
         stage.setScene(scene);
@@ -83,8 +84,9 @@ public final class DownloadDialog {
         table.setRowFactory(t -> {
             javafx.scene.control.TableRow<DownloadViewModel.Row> row = new javafx.scene.control.TableRow<>();
             row.itemProperty().addListener((o, a, b) -> row.setTooltip(b == null ? null
-                    : new Tooltip(b.entry().goodAt() + "\n" + b.entry().repo() + (b.entry().transformerOnly() ? "\ntransformer only; T5, VAE and "
-                    + "scheduler come from " + b.entry().base() : "") + "\nlicence: " + b.entry().licenseUrl())));
+                    : new Tooltip(b.name() + ": " + b.entry().goodAt() + "\n" + b.entry().repo() + (b.entry().transformerOnly() ? "\ntransformer only; T5, VAE and "
+                    + "scheduler come from " + b.entry().base() : "") + "\n" + b.size() + ", " + b.memory() + " (RAM / VRAM)"
+                    + "\nlicence: " + b.entry().license() + ", " + b.entry().licenseUrl())));
             row.setOnMouseClicked(e -> {
                 if (e.getClickCount() == 2 && !row.isEmpty() && vm.canDownload.get()) {
                     vm.download();
@@ -120,7 +122,10 @@ public final class DownloadDialog {
         Label files = new Label();
         files.textProperty().bind(vm.fileText);
         for (Label l : new Label[] {progress, speed, files}) {
-            l.getStyleClass().add("download-status");
+            l.getStyleClass().addAll("download-status", "elastic");
+            Tooltip tip = new Tooltip();
+            tip.textProperty().bind(l.textProperty());
+            l.setTooltip(tip);
         }
         Region spacer = new Region();
         HBox.setHgrow(spacer, Priority.ALWAYS);
@@ -166,6 +171,18 @@ public final class DownloadDialog {
         TableColumn<DownloadViewModel.Row, String> c = new TableColumn<>(title);
         c.setPrefWidth(width);
         c.setCellValueFactory(cd -> new javafx.beans.property.ReadOnlyStringWrapper(value.apply(cd.getValue())));
+        // a narrow window shortens the texts; the row's tooltip has them in full
+        c.setCellFactory(col -> {
+            javafx.scene.control.TableCell<DownloadViewModel.Row, String> cell = new javafx.scene.control.TableCell<>() {
+                @Override
+                protected void updateItem(String item, boolean empty) {
+                    super.updateItem(item, empty);
+                    setText(empty ? null : item);
+                }
+            };
+            cell.getStyleClass().add("elastic");
+            return cell;
+        });
         return c;
     }
 
