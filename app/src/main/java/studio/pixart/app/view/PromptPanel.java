@@ -102,6 +102,10 @@ final class PromptPanel {
         sizeLabel.getStyleClass().add("size-label");
         sizeLabel.textProperty().bind(vm.size.sizeLabel);
         sizeLabel.setWrapText(true);
+        Label estimate = new Label();
+        estimate.setId("timeEstimate");
+        estimate.getStyleClass().add("size-label");
+        estimate.textProperty().bind(vm.estimate.text);
         CheckBox binning = new CheckBox("Snap to the model's size bins");
         binning.setId("binningCheck");
         // shows what the request will do: unticked and disabled when the model has no bin table
@@ -119,7 +123,7 @@ final class PromptPanel {
                 promptHeader, promptArea, overflow,
                 sectionTitle("Negative prompt"), negative,
                 sectionTitle("Aspect ratio"), picker,
-                sectionTitle("Size"), sizeButtons, sizeLabel, binning,
+                sectionTitle("Size"), sizeButtons, sizeLabel, estimate, binning,
                 sectionTitle("Settings"), settingsGrid());
         box.getStyleClass().add("sidebar-content");
         VBox.setVgrow(promptArea, Priority.SOMETIMES);

@@ -364,7 +364,7 @@ final class RehearseCommand implements Callable<Integer> {
                 latents[i] = (float) r.nextGaussian();
             }
             Stage st = new Stage(sampler);
-            BenchCommand.step(tr, run, latents, lat, t, text, textMask, null, null, 4.5f);
+            BenchCommand.step(tr, run, latents, lat, t, text, textMask, null, null, 4.5f, pipeline.device(), pipeline.dtype());
             BenchCommand.Flops f = BenchCommand.stepFlops(tr.config(), lat, lat, textLen, 2, tr.options());
             return st.done(name, String.format("one CFG step (batch 2), %d image tokens, %.2f TFLOP", (lat / 2) * (lat / 2),
                     f.total() / 1e12));

@@ -1,7 +1,9 @@
 package studio.pixart.engine.nd;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,20 +36,37 @@ public final class MatmulRate {
         return measured;
     }
 
-    /** GFLOP/s of an n×n×n float32 matmul (2n³ FLOPs), median of {@code runs} after one warm-up; call on a tensor thread. */
+    /** GFLOP/s of an n×n×n float32 matmul on the CPU (2n³ FLOPs), median of {@code runs} after one warm-up; call on a tensor thread. */
     public static double gflops(int n, int runs) {
-        try (NDManager m = Torch.newManager()) {
+        return gflops(n, runs, Device.cpu(), DataType.FLOAT32);
+    }
+
+    /**
+     * GFLOP/s of an n×n×n matmul (2n³ FLOPs) on a device and dtype, median of {@code runs} after one
+     * warm-up. On a GPU one run is 20 products launched back to back and ended by reading one
+     * number back (the launches are asynchronous; a single product of 2048³ is too short to time).
+     */
+    public static double gflops(int n, int runs, Device dev, DataType dt) {
+        int perRun = dev.isGpu() ? 20 : 1;
+        try (NDManager host = Torch.newManager(); NDManager m = Torch.engine().newBaseManager(dev)) {
             Torch.seed(1);
-            NDArray a = m.randomNormal(new Shape(n, n));
-            NDArray b = m.randomNormal(new Shape(n, n));
-            a.matMul(b).close();
+            NDArray a = host.randomNormal(new Shape(n, n)).toDevice(dev, false).toType(dt, false);
+            NDArray b = host.randomNormal(new Shape(n, n)).toDevice(dev, false).toType(dt, false);
+            a.attach(m);
+            b.attach(m);
+            a.matMul(b).sum().toType(DataType.FLOAT32, false).getFloat();
             List<Double> rates = new ArrayList<>();
             for (int i = 0; i < runs; i++) {
-                long s = System.nanoTime();
-                NDArray c = a.matMul(b);
-                c.toFloatArray(); // make sure it ran (libtorch CPU is synchronous anyway)
-                rates.add(2.0 * n * n * n / ((System.nanoTime() - s) / 1e9) / 1e9);
-                c.close();
+                try (NDManager run = m.newSubManager()) {
+                    long s = System.nanoTime();
+                    NDArray c = null;
+                    for (int k = 0; k < perRun; k++) {
+                        c = a.matMul(b);
+                        c.attach(run);
+                    }
+                    c.get(0, 0).toType(DataType.FLOAT32, false).getFloat(); // waits for the device
+                    rates.add(perRun * 2.0 * n * n * n / ((System.nanoTime() - s) / 1e9) / 1e9);
+                }
             }
             Collections.sort(rates);
             int k = rates.size();
