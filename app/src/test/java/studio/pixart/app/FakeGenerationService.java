@@ -17,6 +17,7 @@ import studio.pixart.engine.job.JobEvent;
 import studio.pixart.engine.job.JobHandle;
 import studio.pixart.engine.job.PosterSpec;
 import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.preview.PreviewKind;
 
 /**
  * A scripted engine for the view-model tests (the window test runs the real EngineService): emits
@@ -108,7 +109,7 @@ public final class FakeGenerationService implements GenerationService {
             listener.accept(new JobEvent.Step(id, s, r.steps(), 1000.0 * (r.steps() - s) / r.steps(), elapsed,
                     elapsed.dividedBy(s).multipliedBy(r.steps() - s)));
             if (r.preview() != GenerationRequest.PreviewMode.NONE) {
-                listener.accept(new JobEvent.Preview(id, s, r.steps(), JobEvent.PreviewKind.FAST, 0,
+                listener.accept(new JobEvent.Preview(id, s, r.steps(), PreviewKind.FAST, 0,
                         picture(w, h, r.seed(), s / (double) r.steps())));
             }
         }

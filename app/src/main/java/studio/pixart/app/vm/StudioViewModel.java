@@ -451,22 +451,20 @@ public final class StudioViewModel implements AutoCloseable {
     static double posterProgress(JobEvent.Stage st) {
         double f = st.total() <= 0 ? 0 : Math.min(1, st.done() / (double) st.total());
         return switch (st.stage()) {
-            case "base" -> 0.30 * f;
-            case "upscale" -> 0.30 + 0.05 * f;
-            case "refine" -> 0.35 + 0.55 * f;
-            default -> 0.90 + 0.10 * f;
+            case BASE -> 0.30 * f;
+            case UPSCALE -> 0.30 + 0.05 * f;
+            case REFINE -> 0.35 + 0.55 * f;
+            case DECODE -> 0.90 + 0.10 * f;
         };
     }
 
     static String stageText(JobEvent.Stage st) {
-        String name = switch (st.stage()) {
-            case "base" -> "Base image: step";
-            case "upscale" -> "Upscaling";
-            case "refine" -> "Refining at full size: step";
-            case "decode" -> "Decoding tile";
-            default -> st.stage();
+        return switch (st.stage()) {
+            case BASE -> "Base image: step " + st.done() + " / " + st.total();
+            case UPSCALE -> "Upscaling\u2026";
+            case REFINE -> "Refining at full size: step " + st.done() + " / " + st.total();
+            case DECODE -> "Decoding tile " + st.done() + " / " + st.total();
         };
-        return st.stage().equals("upscale") ? name + "\u2026" : name + " " + st.done() + " / " + st.total();
     }
 
     private void end(JobEvent ev, String text) {

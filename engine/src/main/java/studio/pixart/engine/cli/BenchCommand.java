@@ -59,7 +59,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "N", description = "timed steps after one warm-up step (default: ${DEFAULT-VALUE}); 20 shows whether memory grows")
     int steps = 3;
 
-    @Option(names = "--kv-compress", paramLabel = "on|off", description = "2×2 KV token compression in layers 14–27 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--kv-compress", paramLabel = "on|off|compare", description = "2×2 KV token compression in layers 14–27;"
+            + " compare: one forward pass without and with it, time and PSNR (default: ${DEFAULT-VALUE})")
     String kvCompress = "off";
 
     @Option(names = "--preview", paramLabel = "KIND", description = "none, fast, vae or both: also time the step previews (default: ${DEFAULT-VALUE})")
@@ -150,9 +151,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         boolean kv = switch (kvCompress.toLowerCase()) {
             case "on" -> true;
-            case "off" -> false;
-            default -> throw new IllegalArgumentException("--kv-compress is on or off, got " + kvCompress);
+            case "off", "compare" -> false;
+            default -> throw new IllegalArgumentException("--kv-compress is on, off or compare, got " + kvCompress);
         };
+        if (kvCompress.equalsIgnoreCase("compare")) {
+            KvCompressionComparison.run(out, size, textTokens, validTokens, seed);
+            return 0;
+        }
         GenerationRequest.PreviewMode pm = GenerationRequest.PreviewMode.valueOf(preview.toUpperCase());
         Torch.prepareThread();
 
