@@ -190,16 +190,12 @@ final class BenchCommand implements Callable<Integer> {
             LatentPreview fast = LatentPreview.forScalingFactor((float) sdxlVae().scalingFactor());
 
             Torch.seed(seed + 1);
-            NDArray text = run.randomNormal(new Shape(2, textTokens, cfg.captionChannels())).mul(0.2f);
-            long[] mask = new long[2 * textTokens];
-            mask[0] = 1; // negative prompt "" → one token (</s>)
-            for (int i = 0; i < validTokens; i++) {
-                mask[textTokens + i] = 1;
-            }
-            NDArray textMask = run.create(mask, new Shape(2, textTokens));
-            NDArray t = run.create(new long[] {500, 500});
-            NDArray res = cfg.useAdditionalConditions() ? run.create(new float[] {size, size, size, size}, new Shape(2, 2)) : null;
-            NDArray ar = cfg.useAdditionalConditions() ? run.create(new float[] {1f, 1f}, new Shape(2, 1)) : null;
+            CfgInputs in = cfgInputs(run, cfg, size, textTokens, validTokens);
+            NDArray text = in.text();
+            NDArray textMask = in.textMask();
+            NDArray t = in.timestep();
+            NDArray res = in.resolution();
+            NDArray ar = in.aspectRatio();
             float[] latents = run.randomNormal(new Shape(1, 4, lat, lat)).toFloatArray();
 
             out.printf("%-7s %9s %9s %9s%n", "step", "seconds", "RSS MB", "preview");
@@ -273,6 +269,28 @@ final class BenchCommand implements Callable<Integer> {
                 deleteTree(vaeDir);
             }
         }
+    }
+
+    /** The conditioning of one CFG step: text rows, their mask, timestep 500, micro-conditions where used. */
+    record CfgInputs(NDArray text, NDArray textMask, NDArray timestep, NDArray resolution, NDArray aspectRatio) {}
+
+    /**
+     * Random text embeddings (2 rows × {@code textTokens}, from the generator as seeded by the
+     * caller): the negative row has 1 valid token (the empty prompt's {@code </s>}), the prompt row
+     * {@code validTokens}.
+     */
+    static CfgInputs cfgInputs(NDManager m, TransformerConfig cfg, int size, int textTokens, int validTokens) {
+        NDArray text = m.randomNormal(new Shape(2, textTokens, cfg.captionChannels())).mul(0.2f);
+        long[] mask = new long[2 * textTokens];
+        mask[0] = 1;
+        for (int i = 0; i < validTokens; i++) {
+            mask[textTokens + i] = 1;
+        }
+        NDArray textMask = m.create(mask, new Shape(2, textTokens));
+        NDArray t = m.create(new long[] {500, 500});
+        NDArray res = cfg.useAdditionalConditions() ? m.create(new float[] {size, size, size, size}, new Shape(2, 2)) : null;
+        NDArray ar = cfg.useAdditionalConditions() ? m.create(new float[] {1f, 1f}, new Shape(2, 1)) : null;
+        return new CfgInputs(text, textMask, t, res, ar);
     }
 
     /** One CFG denoising step; every intermediate lives in a sub-manager closed before returning. */

@@ -33,20 +33,11 @@ final class KvCompressionComparison {
                     cfg.numLayers(), cfg.innerDim(), latent, (System.nanoTime() - t0) / 1e9);
             Torch.seed(seed + 1);
             NDArray x = m.randomNormal(new Shape(2, 4, latent, latent));
-            NDArray t = m.create(new long[] {500, 500});
-            NDArray text = m.randomNormal(new Shape(2, textTokens, cfg.captionChannels())).mul(0.2f);
-            long[] mask = new long[2 * textTokens];
-            mask[0] = 1; // negative prompt "" → one token (</s>)
-            for (int i = 0; i < validTokens; i++) {
-                mask[textTokens + i] = 1;
-            }
-            NDArray textMask = m.create(mask, new Shape(2, textTokens));
-            NDArray res = cfg.useAdditionalConditions() ? m.create(new float[] {size, size, size, size}, new Shape(2, 2)) : null;
-            NDArray ar = cfg.useAdditionalConditions() ? m.create(new float[] {1f, 1f}, new Shape(2, 1)) : null;
+            BenchCommand.CfgInputs in = BenchCommand.cfgInputs(m, cfg, size, textTokens, validTokens);
 
             long s0 = System.nanoTime();
             double c0 = cpuSeconds();
-            float[] ref = plain.forward(x, t, text, textMask, res, ar).toFloatArray();
+            float[] ref = plain.forward(x, in.timestep(), in.text(), in.textMask(), in.resolution(), in.aspectRatio()).toFloatArray();
             double plainS = (System.nanoTime() - s0) / 1e9;
             out.printf("uncompressed: %d image tokens, %.2f s wall, %.2f s process CPU%n",
                     (latent / 2) * (latent / 2), plainS, cpuSeconds() - c0);
@@ -57,7 +48,7 @@ final class KvCompressionComparison {
             try (PixArtTransformer kv = PixArtTransformer.random(cfg, seed, Device.cpu(), DataType.FLOAT32, kvOpts)) {
                 long s1 = System.nanoTime();
                 double c1 = cpuSeconds();
-                float[] compressed = kv.forward(x, t, text, textMask, res, ar).toFloatArray();
+                float[] compressed = kv.forward(x, in.timestep(), in.text(), in.textMask(), in.resolution(), in.aspectRatio()).toFloatArray();
                 double kvS = (System.nanoTime() - s1) / 1e9;
                 out.printf("KV compression 2×2 in layers %s: %.2f s wall (%.2f× faster), %.2f s process CPU%n",
                         kvOpts.kvCompression().layersFor(cfg.numLayers()), kvS, plainS / kvS, cpuSeconds() - c1);
