@@ -17,7 +17,6 @@ import java.util.function.BooleanSupplier;
 import studio.pixart.engine.image.ImageResize;
 import studio.pixart.engine.image.RgbImage;
 import studio.pixart.engine.model.PipelineFolder;
-import studio.pixart.engine.nd.SeededNoise;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.scheduler.NoiseSource;
 import studio.pixart.engine.scheduler.Scheduler;
@@ -159,31 +158,18 @@ public final class PixArtPipeline implements AutoCloseable {
         return prompts.encode(texts, maxLength);
     }
 
-    /** Runs one request (text to image). {@code cancelled} is polled between steps and between VAE tiles. */
-    public Result generate(GenerationRequest req, Listener callback, BooleanSupplier cancelled) {
-        return run(req, null, 0, callback, cancelled);
-    }
-
     /**
-     * Image to image: encodes {@code init} (exactly the requested size, a multiple of VAE factor ×
-     * patch; no binning), noises it to {@code strength} (the last ⌊steps·strength⌋ steps of the
-     * schedule are run, as diffusers' img2img) and denoises at that size. Used by the 4K path.
+     * Runs one request: text to image, or image to image / inpainting when the request has an
+     * {@link ImageToImage}. {@code cancelled} is polled between steps and between VAE tiles.
      */
-    public Result refine(GenerationRequest req, RgbImage init, double strength, Listener callback, BooleanSupplier cancelled) {
-        if (!(strength > 0 && strength <= 1)) {
-            throw new IllegalArgumentException("strength must be in (0, 1], got " + strength);
-        }
-        if (init.width() != req.width() || init.height() != req.height() || req.binning()) {
-            throw new IllegalArgumentException("refine needs the init image at exactly the requested size, binning off");
-        }
-        return run(req, init, strength, callback, cancelled);
+    public Result generate(GenerationRequest req, Listener callback, BooleanSupplier cancelled) {
+        return run(req, callback, cancelled);
     }
 
     /**
      * The pipeline's call, in the reference's order: each numbered section is one method below.
-     * {@code init} (with {@code strength}) is the image-to-image start, null for text to image.
      */
-    private Result run(GenerationRequest req, RgbImage init, double strength, Listener callback, BooleanSupplier cancelled) {
+    private Result run(GenerationRequest req, Listener callback, BooleanSupplier cancelled) {
         Listener listener = callback == null ? new Listener() { } : callback;
         BooleanSupplier stop = cancelled == null ? () -> false : cancelled;
         Torch.prepareThread();
@@ -201,9 +187,9 @@ public final class PixArtPipeline implements AutoCloseable {
         // 3. Prepare timesteps
         Scheduler scheduler = prepareTimesteps(req);
 
-        // 4. Prepare latents: seeded noise, or the encoded init image noised to the first step run
+        // 4. Prepare latents: seeded noise, or the encoded start image noised to the first step run
         long tLoop = System.nanoTime();
-        InitialLatents start = prepareLatents(req, sizes, scheduler, init, strength, stop, listener, timings);
+        InitialLatents start = prepareLatents(req, sizes, scheduler, stop, listener, timings);
 
         // 5. Micro-conditions (PixArt-α at 1024 px only)
         MicroConditions micro = microConditions(sizes);
@@ -220,6 +206,9 @@ public final class PixArtPipeline implements AutoCloseable {
         long tDec = System.nanoTime();
         float[] vaeOut = new float[sizes.batch() * 3 * sizes.genH() * sizes.genW()];
         List<RgbImage> images = decode(req, sizes, latents, vaeOut, stop, listener);
+        if (req.imageToImage() != null && req.imageToImage().inpainting()) {
+            images = pasteKeptRegion(images, req.imageToImage());
+        }
         timings.put("decode", millisSince(tDec));
         timings.put("total", millisSince(t0));
 
@@ -254,14 +243,19 @@ public final class PixArtPipeline implements AutoCloseable {
         }
     }
 
-    /** 1. The generated size must be a whole number of transformer patches in latent space. */
+    /**
+     * 1. Check inputs: the generated size must be a whole number of transformer patches in latent
+     * space (the request and its start image were validated when built).
+     */
     private Sizes checkInputs(GenerationRequest req) {
         boolean alpha = folder.variant() == PipelineFolder.Variant.ALPHA;
         int maxLen = req.maxSequenceLength() > 0 ? req.maxSequenceLength() : defaultMaxSequenceLength();
         int scale = folder.vaeScaleFactor();
         int sampleSize = folder.transformerSampleSize();
-        int reqH = req.height() > 0 ? req.height() : sampleSize * scale;
-        int reqW = req.width() > 0 ? req.width() : sampleSize * scale;
+        ImageToImage start = req.imageToImage();
+        // Image to image without a size keeps the start image's size.
+        int reqH = req.height() > 0 ? req.height() : start != null ? start.image().height() : sampleSize * scale;
+        int reqW = req.width() > 0 ? req.width() : start != null ? start.image().width() : sampleSize * scale;
         int genH = reqH;
         int genW = reqW;
         if (req.binning()) {
@@ -324,24 +318,30 @@ public final class PixArtPipeline implements AutoCloseable {
     }
 
     /**
-     * The latents the loop starts from, the noise they were made with (kept for the trace), the
-     * first step to run (0 unless image to image) and where stochastic samplers draw further noise.
+     * The latents the loop starts from, the noise they were made with (kept for the trace and to
+     * re-noise the kept region when inpainting), the first step to run (0 unless image to image;
+     * the step count when none is left), where stochastic samplers draw further noise, and for
+     * inpainting the encoded start image (one copy per image) and the latent mask (1 = repaint,
+     * one value per latent cell, the same for every image and channel); both null otherwise.
      */
-    private record InitialLatents(float[] latents, float[] noise, int firstStep, NoiseSource stepNoise) {}
+    private record InitialLatents(float[] latents, float[] noise, int firstStep, NoiseSource stepNoise,
+                                  float[] clean, float[] repaint) {}
 
     /**
      * 4. Prepare latents. Text to image: the seeded noise × the scheduler's initial sigma. Image to
-     * image: the encoded init image (one per batch row) noised to step ⌊steps·(1 − strength)⌋, so
-     * the last ⌊steps·strength⌋ steps run, as diffusers' img2img.
+     * image: the encoded start image (one copy per image) noised to step ⌊steps·(1 − strength)⌋, so
+     * the last ⌊steps·strength⌋ steps run, as diffusers' img2img; when no step is left, the encoded
+     * image itself (decoding it gives the VAE round trip). Noise comes from one generator for the
+     * batch or one per image ({@link BatchNoise}).
      */
-    private InitialLatents prepareLatents(GenerationRequest req, Sizes sizes, Scheduler scheduler, RgbImage init,
-                                          double strength, BooleanSupplier stop, Listener listener,
-                                          Map<String, Long> timings) {
+    private InitialLatents prepareLatents(GenerationRequest req, Sizes sizes, Scheduler scheduler, BooleanSupplier stop,
+                                          Listener listener, Map<String, Long> timings) {
         int steps = scheduler.numSteps();
         // The CPU generator is process-global: seed and draw here, on the worker, then move.
-        float[] noise = SeededNoise.randn(req.seed(), sizes.batch(), sizes.channels(), sizes.latentH(), sizes.latentW());
-        NoiseSource stepNoise = len -> SeededNoise.next(len);
-        if (init == null) {
+        BatchNoise generators = BatchNoise.of(req);
+        float[] noise = generators.initial(sizes.channels(), sizes.latentH(), sizes.latentW());
+        ImageToImage start = req.imageToImage();
+        if (start == null) {
             float[] latents = noise.clone();
             float sigma0 = scheduler.initNoiseSigma();
             if (sigma0 != 1f) {
@@ -349,21 +349,38 @@ public final class PixArtPipeline implements AutoCloseable {
                     latents[i] *= sigma0;
                 }
             }
-            return new InitialLatents(latents, noise, 0, stepNoise);
+            return new InitialLatents(latents, noise, 0, generators, null, null);
         }
         long tEnc = System.nanoTime();
-        float[] clean = encodeImage(init, stop, listener);
+        float[] clean = encodeImage(ImageResize.cover(start.image(), sizes.genW(), sizes.genH()), stop, listener);
         float[] batchClean = new float[noise.length];
         for (int b = 0; b < sizes.batch(); b++) {
             System.arraycopy(clean, 0, batchClean, b * clean.length, clean.length);
         }
-        int first = steps - Math.min((int) (steps * strength), steps);
-        if (first >= steps) {
-            throw new IllegalArgumentException("strength " + strength + " with " + steps + " steps leaves no step to run");
-        }
-        float[] latents = scheduler.addNoise(batchClean, noise, first);
+        int first = start.firstStep(steps);
+        float[] latents = first < steps ? scheduler.addNoise(batchClean, noise, first) : batchClean.clone();
+        float[] repaint = start.inpainting() ? latentMask(start.mask(), sizes) : null;
         timings.put("encode", millisSince(tEnc));
-        return new InitialLatents(latents, noise, first, stepNoise);
+        return new InitialLatents(latents, noise, first, generators, repaint == null ? null : batchClean, repaint);
+    }
+
+    /**
+     * The inpainting mask on the latent grid: fitted to the generated size like the start image,
+     * thresholded at 0.5 (mean of R, G, B), and a latent cell repainted (1) when any of its pixels is.
+     */
+    static float[] latentMask(RgbImage mask, Sizes sizes) {
+        RgbImage fitted = ImageResize.cover(mask, sizes.genW(), sizes.genH());
+        int scale = sizes.genH() / sizes.latentH();
+        float[] cells = new float[sizes.latentH() * sizes.latentW()];
+        for (int y = 0; y < sizes.genH(); y++) {
+            for (int x = 0; x < sizes.genW(); x++) {
+                float v = (fitted.sample(x, y, 0) + fitted.sample(x, y, 1) + fitted.sample(x, y, 2)) / 3f;
+                if (v >= 0.5f) {
+                    cells[(y / scale) * sizes.latentW() + x / scale] = 1f;
+                }
+            }
+        }
+        return cells;
     }
 
     /** Resolution and aspect-ratio rows per transformer row; absent (null arrays) when unused. */
@@ -446,11 +463,37 @@ public final class PixArtPipeline implements AutoCloseable {
                 Scheduler.StepResult sr = scheduler.step(guided, i, latents, start.stepNoise());
                 // PixArt-α's one-step (DMD) mode returns the x0 prediction.
                 latents = (alpha && steps == 1) ? sr.predOriginalSample() : sr.prevSample();
-                listener.onStep(new StepState(i, steps, timesteps[i], sizes.latentShape(), latents,
-                        sr.predOriginalSample(), guided));
+                float[] predOriginal = sr.predOriginalSample();
+                if (start.repaint() != null) {
+                    latents = keepKnownRegion(latents, start, scheduler, i);
+                    predOriginal = predOriginal == null ? null : blend(predOriginal, start.clean(), start.repaint());
+                }
+                listener.onStep(new StepState(i, steps, timesteps[i], sizes.latentShape(), latents, predOriginal, guided));
             }
         }
         return latents;
+    }
+
+    /**
+     * 6b. Inpainting, after step {@code i}: the kept cells become the encoded start image noised to
+     * the next step's level with the start noise (after the last step: the encoded image itself),
+     * as diffusers' inpainting pipeline does for a model without mask inputs.
+     */
+    private static float[] keepKnownRegion(float[] latents, InitialLatents start, Scheduler scheduler, int i) {
+        boolean last = i + 1 >= scheduler.numSteps();
+        float[] known = last ? start.clean() : scheduler.addNoise(start.clean(), start.noise(), i + 1);
+        return blend(latents, known, start.repaint());
+    }
+
+    /** repaint · generated + (1 − repaint) · known, the latent mask broadcast over images and channels. */
+    private static float[] blend(float[] generated, float[] known, float[] repaint) {
+        float[] out = new float[generated.length];
+        int plane = repaint.length;
+        for (int k = 0; k < out.length; k++) {
+            float m = repaint[k % plane];
+            out[k] = m * generated[k] + (1f - m) * known[k];
+        }
+        return out;
     }
 
     /**
@@ -487,6 +530,34 @@ public final class PixArtPipeline implements AutoCloseable {
             images.add(toImage(img, h, w));
         }
         return images;
+    }
+
+    /**
+     * 7b. Inpainting: the kept region (mask &lt; 0.5) of each output is the start image's own pixels,
+     * both fitted to the output size. The latents there already are the encoded start image, but
+     * the VAE decoder's mid-block attention reaches across the whole image, so its decode is only
+     * close to the VAE round trip; pasting makes "keep" mean the pixels the user gave.
+     */
+    private static List<RgbImage> pasteKeptRegion(List<RgbImage> images, ImageToImage start) {
+        List<RgbImage> out = new ArrayList<>();
+        for (RgbImage generated : images) {
+            int w = generated.width();
+            int h = generated.height();
+            RgbImage original = ImageResize.cover(start.image(), w, h);
+            RgbImage mask = ImageResize.cover(start.mask(), w, h);
+            float[] px = generated.samples();
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    if ((mask.sample(x, y, 0) + mask.sample(x, y, 1) + mask.sample(x, y, 2)) / 3f < 0.5f) {
+                        for (int c = 0; c < 3; c++) {
+                            px[3 * (y * w + x) + c] = original.sample(x, y, c);
+                        }
+                    }
+                }
+            }
+            out.add(new RgbImage(w, h, px));
+        }
+        return out;
     }
 
     /** The settings behind each image, prompt-major as the images. */
