@@ -31,9 +31,10 @@ import studio.pixart.engine.vae.TiledVae;
  * The PixArt pipeline (diffusers' PixArtSigmaPipeline / PixArtAlphaPipeline). {@link #run} is the
  * reference's {@code __call__} in numbered sections, one method each, top to bottom: 1. check
  * inputs (size, aspect-ratio bin), 2. encode the prompts (pre-processing, T5 tokenizer, T5
- * encoder), 3. prepare timesteps, 4. prepare latents (seeded noise), 5. micro-conditions, 6. the
- * denoising loop with classifier-free guidance, 7. VAE decode and resize back from the bin. Runs on
- * the calling thread, which owns every tensor; nothing native escapes a call.
+ * encoder), 3. prepare timesteps, 4. prepare latents (seeded noise, or a start image for image to
+ * image), 5. micro-conditions, 6. the denoising loop with classifier-free guidance (and the
+ * inpainting blend), 7. VAE decode and resize back from the bin. Runs on the calling thread, which
+ * owns every tensor; nothing native escapes a call.
  */
 public final class PixArtPipeline implements AutoCloseable {
     /** What the loop reports after each step (plain arrays, shapes in {@link #latentShape}). */
@@ -187,14 +188,15 @@ public final class PixArtPipeline implements AutoCloseable {
         // 3. Prepare timesteps
         Scheduler scheduler = prepareTimesteps(req);
 
-        // 4. Prepare latents: seeded noise, or the encoded start image noised to the first step run
+        // 4. Prepare latents: seeded noise (one generator, or one per image), or the encoded start image
+        //    noised to the first step run
         long tLoop = System.nanoTime();
         InitialLatents start = prepareLatents(req, sizes, scheduler, stop, listener, timings);
 
         // 5. Micro-conditions (PixArt-α at 1024 px only)
         MicroConditions micro = microConditions(sizes);
 
-        // 6. Denoising loop
+        // 6. Denoising loop (inpainting: the kept region re-noised to each step's level)
         double[] timesteps = new double[scheduler.numSteps()];
         float[] latents = denoise(req, sizes, text.embeddings(), micro, scheduler, start, timesteps, stop, listener);
         timings.put("denoise", millisSince(tLoop));
@@ -202,7 +204,7 @@ public final class PixArtPipeline implements AutoCloseable {
             throw new CancellationException("cancelled before decoding");
         }
 
-        // 7. Decode with the VAE and resize back from the bin
+        // 7. Decode with the VAE and resize back from the bin (inpainting: the kept pixels pasted back)
         long tDec = System.nanoTime();
         float[] vaeOut = new float[sizes.batch() * 3 * sizes.genH() * sizes.genW()];
         List<RgbImage> images = decode(req, sizes, latents, vaeOut, stop, listener);

@@ -67,6 +67,10 @@ class ImageToImageTest {
 
     /** What the VAE makes of the image: encode (mean) → decode, as the output would show it. */
     static RgbImage roundTrip(RgbImage img) {
+        return roundTrip(pipe, img);
+    }
+
+    static RgbImage roundTrip(PixArtPipeline pipe, RgbImage img) {
         float[] z = pipe.encodeImage(img, () -> false, null);
         float sf = (float) pipe.vae().config().scalingFactor();
         float shift = (float) pipe.vae().config().shiftFactor();
@@ -122,33 +126,60 @@ class ImageToImageTest {
 
     @Test
     void inpaintingKeepsTheUnmaskedRegion() {
+        for (String sampler : new String[] {"dpm", "euler", "sa"}) {
+            checkInpainting(pipe, request(sampler), sampler);
+        }
+    }
+
+    /** PixArt-α (SD VAE, factor 8; micro-conditions at sample size 128): the same two guarantees. */
+    @Test
+    void alphaRoundTripAndInpainting() {
+        try (PixArtPipeline alpha = PixArtPipeline.load(PipelineFolder.open(Golden.model("tiny-pixart-alpha").toString()),
+                PipelineOptions.cpu(), null)) {
+            RgbImage start = startImage(SIZE, SIZE);
+            GenerationRequest req = request("dpm");
+            RgbImage trip = alpha.generate(req.withImageToImage(ImageToImage.of(start, 0.0)), null, () -> false).images().get(0);
+            assertEquals(0.0, maxAndMeanAbs(trip, roundTrip(alpha, start), 0)[0], 1e-6);
+            checkInpainting(alpha, req, "alpha dpm");
+        }
+    }
+
+    static void checkInpainting(PixArtPipeline p, GenerationRequest plain, String what) {
         RgbImage start = startImage(SIZE, SIZE);
         RgbImage mask = leftHalfMask(SIZE, SIZE);
-        for (String sampler : new String[] {"dpm", "euler", "sa"}) {
-            GenerationRequest req = request(sampler).withImageToImage(new ImageToImage(start, 1.0, mask));
-            PixArtPipeline.Result r = pipe.generate(req, null, () -> false);
-            // In latent space the kept cells are the encoded start image, exactly.
-            float[] clean = pipe.encodeImage(start, () -> false, null);
-            float[] fin = r.trace().finalLatents();
-            int lw = SIZE / pipe.folder().vaeScaleFactor();
-            int plane = lw * lw;
-            for (int c = 0; c < 4; c++) {
-                for (int y = 0; y < lw; y++) {
-                    for (int x = lw / 2; x < lw; x++) {
-                        int k = c * plane + y * lw + x;
-                        assertEquals(clean[k], fin[k], 0f, sampler + ": kept latent cell changed at " + k);
-                    }
+        PixArtPipeline.Result r = p.generate(plain.withImageToImage(new ImageToImage(start, 1.0, mask)), null, () -> false);
+        // In latent space the kept cells are the encoded start image, exactly.
+        float[] clean = p.encodeImage(start, () -> false, null);
+        float[] fin = r.trace().finalLatents();
+        int lw = SIZE / p.folder().vaeScaleFactor();
+        int plane = lw * lw;
+        for (int c = 0; c < 4; c++) {
+            for (int y = 0; y < lw; y++) {
+                for (int x = lw / 2; x < lw; x++) {
+                    int k = c * plane + y * lw + x;
+                    assertEquals(clean[k], fin[k], 0f, what + ": kept latent cell changed at " + k);
                 }
             }
-            // In pixels the kept half is the start image itself; the repainted half is new.
-            RgbImage out = r.images().get(0);
-            double[] kept = maxAndMeanAbs(out, start, SIZE / 2);
-            double[] repainted = maxAndMeanAbs(crop(out, SIZE / 2), crop(roundTrip(start), SIZE / 2), 0);
-            System.out.printf("%s inpainting: kept half vs start image max %.2e; repainted half vs round trip mean %.4f%n",
-                    sampler, kept[0], repainted[1]);
-            assertEquals(0.0, kept[0], 0.0, sampler + ": the kept region must be the start image's pixels");
-            assertTrue(repainted[1] > 0.02, sampler + ": the masked region should be repainted, mean |Δ| " + repainted[1]);
         }
+        // Decoded, before the kept pixels are pasted back, the right half is close to the round trip only as
+        // far as the decoder's attention lets it; reported, not asserted (random tiny VAE).
+        float sf = (float) p.vae().config().scalingFactor();
+        float shift = (float) p.vae().config().shiftFactor();
+        float[] z = fin.clone();
+        for (int i = 0; i < z.length; i++) {
+            z[i] = z[i] / sf + shift;
+        }
+        RgbImage decoded = PixArtPipeline.toImage(p.decodeLatents(z, 4, lw, lw), SIZE, SIZE);
+        double[] drift = maxAndMeanAbs(decoded, roundTrip(p, start), SIZE / 2 + 8);
+        // In pixels the kept half is the start image itself; the repainted half is new.
+        RgbImage out = r.images().get(0);
+        double[] kept = maxAndMeanAbs(out, start, SIZE / 2);
+        double[] repainted = maxAndMeanAbs(crop(out, SIZE / 2), crop(roundTrip(p, start), SIZE / 2), 0);
+        System.out.printf("%s inpainting: kept half vs start image max %.2e; decoded kept half (8 px from the seam) vs round"
+                + " trip before pasting: max %.3f mean %.3f; repainted half vs round trip mean %.4f%n",
+                what, kept[0], drift[0], drift[1], repainted[1]);
+        assertEquals(0.0, kept[0], 0.0, what + ": the kept region must be the start image's pixels");
+        assertTrue(repainted[1] > 0.02, what + ": the masked region should be repainted, mean |Δ| " + repainted[1]);
     }
 
     static RgbImage crop(RgbImage img, int width) {
