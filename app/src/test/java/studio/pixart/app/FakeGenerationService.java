@@ -17,6 +17,7 @@ import studio.pixart.engine.job.JobEvent;
 import studio.pixart.engine.job.JobHandle;
 import studio.pixart.engine.job.PosterSpec;
 import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.poster.PosterPipeline;
 import studio.pixart.engine.preview.PreviewKind;
 
 /**
@@ -52,6 +53,14 @@ public final class FakeGenerationService implements GenerationService {
 
     @Override
     public synchronized JobHandle submit(GenerationRequest request, Consumer<JobEvent> listener) {
+        return start(request, listener, (id, cancel) -> run(id, request, listener, cancel));
+    }
+
+    private interface Work {
+        JobEvent run(long id, AtomicBoolean cancel);
+    }
+
+    private JobHandle start(GenerationRequest request, Consumer<JobEvent> listener, Work work) {
         requests.add(request);
         long id = ids.incrementAndGet();
         AtomicBoolean cancel = new AtomicBoolean();
@@ -60,7 +69,7 @@ public final class FakeGenerationService implements GenerationService {
         listener.accept(new JobEvent.Queued(id, 0));
         worker.execute(() -> {
             state.set(JobHandle.State.RUNNING);
-            JobEvent end = run(id, request, listener, cancel);
+            JobEvent end = work.run(id, cancel);
             state.set(end instanceof JobEvent.Finished ? JobHandle.State.FINISHED
                     : end instanceof JobEvent.Failed ? JobHandle.State.FAILED : JobHandle.State.CANCELLED);
             listener.accept(end);
@@ -85,10 +94,48 @@ public final class FakeGenerationService implements GenerationService {
         };
     }
 
-    /** A poster runs like a generation at the poster's size (no stages, nothing written). */
+    /**
+     * A poster: its stages as the engine reports them (base steps, a slow upscale of
+     * {@link #UPSCALE_TICKS} ticks, refinement steps, one decode tile), a small image at the
+     * poster's aspect, nothing written.
+     */
     @Override
-    public JobHandle submitPoster(GenerationRequest request, PosterSpec spec, Consumer<JobEvent> listener) {
-        return submit(request.withSize(spec.width(), spec.height()), listener);
+    public synchronized JobHandle submitPoster(GenerationRequest request, PosterSpec spec, Consumer<JobEvent> listener) {
+        return start(request, listener, (id, cancel) -> poster(id, request, spec, listener, cancel));
+    }
+
+    static final int UPSCALE_TICKS = 60;
+
+    private JobEvent poster(long id, GenerationRequest r, PosterSpec spec, Consumer<JobEvent> listener, AtomicBoolean cancel) {
+        long t0 = System.nanoTime();
+        for (int s = 1; s <= r.steps(); s++) {
+            if (cancel.get()) {
+                return new JobEvent.Cancelled(id, s - 1);
+            }
+            sleep(stepMillis);
+            listener.accept(new JobEvent.Stage(id, PosterPipeline.Stage.BASE, s, r.steps()));
+        }
+        listener.accept(new JobEvent.Stage(id, PosterPipeline.Stage.UPSCALE, 0, 1));
+        for (int t = 0; t < UPSCALE_TICKS; t++) {
+            if (cancel.get()) {
+                return new JobEvent.Cancelled(id, r.steps());
+            }
+            sleep(stepMillis);
+        }
+        listener.accept(new JobEvent.Stage(id, PosterPipeline.Stage.UPSCALE, 1, 1));
+        for (int s = 1; s <= r.steps(); s++) {
+            if (cancel.get()) {
+                return new JobEvent.Cancelled(id, r.steps() + s - 1);
+            }
+            sleep(stepMillis);
+            listener.accept(new JobEvent.Stage(id, PosterPipeline.Stage.REFINE, s, r.steps()));
+        }
+        listener.accept(new JobEvent.Stage(id, PosterPipeline.Stage.DECODE, 1, 1));
+        int w = 32;
+        int h = Math.max(8, (int) Math.round(32.0 * spec.height() / spec.width()));
+        Map<String, Duration> timings = new LinkedHashMap<>();
+        timings.put("total", Duration.ofNanos(System.nanoTime() - t0));
+        return new JobEvent.Finished(id, List.of(picture(w, h, r.seed(), 1.0)), List.of(Map.of("seed", r.seed())), timings);
     }
 
     private JobEvent run(long id, GenerationRequest r, Consumer<JobEvent> listener, AtomicBoolean cancel) {
