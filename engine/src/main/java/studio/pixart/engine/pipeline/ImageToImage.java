@@ -19,7 +19,7 @@ import studio.pixart.engine.image.RgbImage;
  * every step the kept cells are replaced by the encoded image noised to the next step's level
  * (after the last step: the encoded image itself), so only the masked region is generated while it
  * is denoised in the context of the rest. After decoding, the kept pixels are the start image's
- * own (the VAE decoder's attention would otherwise shift them slightly).
+ * own (the VAE decoder's group norms and attention see the whole image and would shift them).
  *
  * @param image    the start image, any size
  * @param strength in [0, 1]: how much of the schedule is run (0 = keep the image, 1 = repaint all)

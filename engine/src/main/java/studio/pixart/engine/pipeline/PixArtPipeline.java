@@ -537,8 +537,8 @@ public final class PixArtPipeline implements AutoCloseable {
     /**
      * 7b. Inpainting: the kept region (mask &lt; 0.5) of each output is the start image's own pixels,
      * both fitted to the output size. The latents there already are the encoded start image, but
-     * the VAE decoder's mid-block attention reaches across the whole image, so its decode is only
-     * close to the VAE round trip; pasting makes "keep" mean the pixels the user gave.
+     * the VAE decoder's group norms (statistics over the whole image) and mid-block attention let the
+     * repainted region shift the kept one; pasting makes "keep" mean the pixels the user gave.
      */
     private static List<RgbImage> pasteKeptRegion(List<RgbImage> images, ImageToImage start) {
         List<RgbImage> out = new ArrayList<>();
