@@ -147,4 +147,50 @@ class StudioFeaturesTest {
         assertFalse(vm.history.items.isEmpty());
         assertEquals(HistoryEntry.Status.FINISHED, vm.history.items.get(0).status());
     }
+
+    @Test
+    void galleryShowsDetailsStarsFavouritesAndComparesTwoImages() throws Exception {
+        open();
+        vm.form.randomSeed.set(false);
+        vm.form.steps.set(2);
+        vm.prompt.negative.set("blurry");
+        queue("a quiet harbour", 7);
+        await(() -> !vm.job.running.get());
+        vm.form.steps.set(3);
+        queue("a quiet harbour at night", 8);
+        await(() -> !vm.job.running.get());
+        vm.awaitIo();
+        await(() -> vm.history.items.size() == 2);
+        var older = vm.history.items.get(1);
+        vm.gallery.selected.set(older);
+        vm.awaitIo();
+        assertTrue(vm.gallery.selectedImage.get() != null, "the full image is loaded");
+        var details = java.util.Map.ofEntries(vm.gallery.details.toArray(new java.util.Map.Entry[0]));
+        assertEquals("a quiet harbour", details.get("Prompt"));
+        assertEquals("blurry", details.get("Negative prompt"));
+        assertEquals("DPM++ 2M", details.get("Sampler"));
+        assertEquals("2", details.get("Steps"));
+        assertEquals("4.5", details.get("Guidance"));
+        assertEquals("7", details.get("Seed"));
+        assertEquals("16 \u00d7 16", details.get("Size"));
+        assertTrue(details.get("Model").startsWith("PixArt-\u03a3 16px"), String.valueOf(details.get("Model")));
+        assertTrue(String.valueOf(details.get("Timings")).contains("total"), String.valueOf(details.get("Timings")));
+
+        vm.gallery.toggleFavourite();
+        assertTrue(vm.gallery.selected.get().favourite());
+        vm.awaitIo();
+        vm.history.favouritesOnly.set(true);
+        vm.awaitIo();
+        assertEquals(List.of(older.id()), vm.history.items.stream().map(HistoryEntry::id).toList());
+        vm.history.favouritesOnly.set(false);
+        vm.awaitIo();
+        assertEquals(2, vm.history.items.size());
+
+        vm.gallery.pin();
+        vm.gallery.selected.set(vm.history.items.get(0));
+        var diff = studio.pixart.app.vm.GalleryViewModel.differences(vm.gallery.pinned.get(), vm.gallery.selected.get());
+        assertEquals(List.of("Prompt", "Steps", "Seed"), List.copyOf(diff.keySet()));
+        assertEquals("2", diff.get("Steps")[0]);
+        assertEquals("3", diff.get("Steps")[1]);
+    }
 }

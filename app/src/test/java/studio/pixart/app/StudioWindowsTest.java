@@ -180,6 +180,24 @@ class StudioWindowsTest {
             robot.interact(() -> vm().history.query.set(""));
             waitUntil("history", () -> !vm().history.items.isEmpty());
 
+            // the queue panel with a running job and two waiting ones
+            robot.interact(() -> {
+                vm().form.steps.set(400);
+                vm().job.generate();
+                vm().job.generate();
+                vm().job.generate();
+            });
+            waitUntil("queue", () -> vm().job.waiting.get() == 2);
+            check("main-" + at + "-5-queue", app.stage().getScene());
+            robot.interact(() -> {
+                List.copyOf(vm().job.queue).forEach(j -> vm().job.cancel(j));
+                vm().form.steps.set(3);
+            });
+            waitUntil("queue empty", () -> vm().job.queue.isEmpty());
+
+            checkDialog("dialog-" + at + "-preferences", "preferencesMenu");
+            checkDialog("dialog-" + at + "-batch", "batchMenu");
+            checkGallery(at, size);
             checkDialog("dialog-" + at + "-shortcuts", "shortcutsMenu");
             checkDialog("dialog-" + at + "-about", "aboutMenu");
             checkDialog("dialog-" + at + "-poster", "posterMenu");
@@ -191,6 +209,37 @@ class StudioWindowsTest {
         }
         assertEquals("", String.join("\n", problems), problems.size() + " layout problems");
         assertTrue(problems.isEmpty());
+    }
+
+    /** The gallery at the window's size with an image selected, then the comparison of two. */
+    private void checkGallery(String at, int[] size) throws Exception {
+        if (vm().history.items.size() < 2) {
+            robot.interact(() -> vm().job.variations(vm().canvas.imageSettings.get(), 1));
+            waitUntil("two images", () -> vm().history.items.size() >= 2);
+        }
+        fire("galleryMenu");
+        Stage gallery = (Stage) dialog();
+        robot.interact(() -> {
+            gallery.setWidth(size[0]);
+            gallery.setHeight(size[1]);
+            vm().gallery.selected.set(vm().history.items.get(1));
+        });
+        waitUntil("gallery image", () -> vm().gallery.selectedImage.get() != null);
+        check("gallery-" + at, gallery.getScene());
+        robot.interact(() -> {
+            vm().gallery.pin();
+            vm().gallery.selected.set(vm().history.items.get(0));
+        });
+        waitUntil("second image", () -> vm().gallery.selectedImage.get() != null);
+        robot.interact(() -> ((javafx.scene.control.Button) gallery.getScene().lookup("#galleryCompare")).fire());
+        Window compare = Window.getWindows().stream().filter(w -> w.isShowing() && w != gallery && w != app.stage()
+                && w instanceof Stage).reduce((a, b) -> b).orElseThrow();
+        check("compare-" + at, compare.getScene());
+        robot.interact(() -> {
+            compare.hide();
+            vm().gallery.unpin();
+            gallery.hide();
+        });
     }
 
     @Test

@@ -75,12 +75,11 @@ final class CanvasPane {
         ptext.getStyleClass().add("elastic");
         ptext.setMinWidth(0);
         ptext.setMaxWidth(Double.MAX_VALUE);
-        HBox.setHgrow(ptext, Priority.SOMETIMES);
         Tooltip ptip = new Tooltip();
         ptip.textProperty().bind(vm.job.progressText);
         ptext.setTooltip(ptip);
         bar.setMinWidth(120);
-        bar.setPrefWidth(240);
+        bar.setPrefWidth(400);
         Button cancel = new Button("Cancel");
         cancel.setId("cancelButton");
         cancel.getStyleClass().add("cancel-button");
@@ -95,8 +94,10 @@ final class CanvasPane {
         for (Button b : new Button[] {cancel, fit, one}) {
             b.setMinWidth(Region.USE_PREF_SIZE);
         }
-        HBox progress = new HBox(10, bar, ptext, cancel, fit, one);
-        progress.setAlignment(Pos.CENTER_LEFT);
+        // the text on its own line above the bar: a long one never squeezes the bar or the buttons
+        HBox controls = new HBox(10, bar, cancel, fit, one);
+        controls.setAlignment(Pos.CENTER_LEFT);
+        VBox progress = new VBox(6, ptext, controls);
         progress.getStyleClass().add("progress-row");
         return new VBox(stage, progress);
     }
