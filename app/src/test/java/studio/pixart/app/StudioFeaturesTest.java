@@ -165,7 +165,8 @@ class StudioFeaturesTest {
         vm.gallery.selected.set(older);
         vm.awaitIo();
         assertTrue(vm.gallery.selectedImage.get() != null, "the full image is loaded");
-        var details = java.util.Map.ofEntries(vm.gallery.details.toArray(new java.util.Map.Entry[0]));
+        java.util.Map<String, String> details = new java.util.HashMap<>();
+        vm.gallery.details.forEach(e -> details.put(e.getKey(), e.getValue()));
         assertEquals("a quiet harbour", details.get("Prompt"));
         assertEquals("blurry", details.get("Negative prompt"));
         assertEquals("DPM++ 2M", details.get("Sampler"));
@@ -192,5 +193,47 @@ class StudioFeaturesTest {
         assertEquals(List.of("Prompt", "Steps", "Seed"), List.copyOf(diff.keySet()));
         assertEquals("2", diff.get("Steps")[0]);
         assertEquals("3", diff.get("Steps")[1]);
+    }
+
+    @Test
+    void startImageWithStrengthAndAPaintedMask() throws Exception {
+        open();
+        var img = FakeGenerationService.picture(40, 20, 3, 1.0);
+        vm.startImage.use(img, "a test picture");
+        assertEquals("2:1", vm.size.aspect.get().label(), "the aspect ratio follows the start image");
+        vm.startImage.strength.set(0.35);
+        var start = vm.startImage.toStart();
+        assertEquals(0.35, start.strength());
+        assertEquals(null, start.mask(), "image to image: no mask");
+
+        vm.startImage.inpaint.set(true);
+        vm.prompt.text.set("a cat");
+        vm.job.generate();
+        assertEquals("Nothing to repaint", vm.status.error.get().title(), "inpainting needs a painted area");
+        assertTrue(vm.job.queue.isEmpty());
+
+        vm.startImage.brushSize.set(6);
+        vm.startImage.paint(10, 10);
+        assertEquals(1f, vm.startImage.maskAt(10, 10));
+        assertEquals(1f, vm.startImage.maskAt(12, 10), "inside the brush's radius");
+        assertEquals(0f, vm.startImage.maskAt(14, 10), "outside it");
+        vm.startImage.tool.set(studio.pixart.app.vm.StartImageViewModel.Tool.ERASER);
+        vm.startImage.brushSize.set(2);
+        vm.startImage.paint(10.5, 10.5);
+        assertEquals(0f, vm.startImage.maskAt(10, 10), "erased");
+        assertEquals(1f, vm.startImage.maskAt(12, 10));
+        var mask = vm.startImage.toStart().mask();
+        assertEquals(40, mask.width());
+        assertEquals(20, mask.height());
+        assertEquals(1f, mask.sample(12, 10, 0));
+        assertEquals(0f, mask.sample(30, 5, 1));
+        double cover = vm.startImage.maskCoverage.get();
+        assertTrue(cover > 0 && cover < 0.1, "coverage " + cover);
+        vm.startImage.invertMask();
+        assertEquals(1 - cover, vm.startImage.maskCoverage.get(), 1e-9);
+        vm.startImage.clearMask();
+        assertEquals(null, vm.startImage.toStart().mask());
+        vm.startImage.clear();
+        assertEquals(null, vm.startImage.toStart(), "cleared: text to image again");
     }
 }

@@ -195,6 +195,16 @@ class StudioWindowsTest {
             });
             waitUntil("queue empty", () -> vm().job.queue.isEmpty());
 
+            // image to image with an inpainting mask painted on the canvas
+            robot.interact(() -> {
+                vm().startImage.use(vm().canvas.image.get(), "the canvas image");
+                vm().startImage.inpaint.set(true);
+                vm().startImage.brushSize.set(6);
+                vm().startImage.paint(8, 8);
+            });
+            check("main-" + at + "-6-inpaint", app.stage().getScene());
+            robot.interact(() -> vm().startImage.clear());
+
             checkDialog("dialog-" + at + "-preferences", "preferencesMenu");
             checkDialog("dialog-" + at + "-batch", "batchMenu");
             checkGallery(at, size);
@@ -207,6 +217,11 @@ class StudioWindowsTest {
             check("dialog-" + at + "-poster-a2", poster.getScene());
             robot.interact(poster::hide);
         }
+        // the light theme: the same window, light panels
+        robot.interact(() -> vm().preferences.theme.set("light"));
+        check("main-1600x1000-light", app.stage().getScene());
+        var panel = (javafx.scene.layout.Region) robot.lookup("#modelPanel").query();
+        assertTrue(luminance(panel) > 0.7, "light panels: " + panel.getBackground().getFills());
         assertEquals("", String.join("\n", problems), problems.size() + " layout problems");
         assertTrue(problems.isEmpty());
     }

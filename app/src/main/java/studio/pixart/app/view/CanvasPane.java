@@ -26,7 +26,14 @@ final class CanvasPane {
     }
 
     Node build() {
-        canvas.image.bind(vm.canvas.image);
+        // inpainting: while no job runs, the canvas shows the start image with its mask, and the mouse paints
+        var painting = vm.startImage.inpaint.and(vm.startImage.image.isNotNull()).and(vm.job.running.not());
+        canvas.image.bind(javafx.beans.binding.Bindings.when(painting).then(vm.startImage.image).otherwise(vm.canvas.image));
+        canvas.painting.bind(painting);
+        canvas.setOnPaint(vm.startImage::paint);
+        Runnable drawMask = () -> canvas.setOverlay(painting.get() ? maskOverlay() : null);
+        vm.startImage.maskVersion.addListener((o, a, b) -> drawMask.run());
+        painting.addListener((o, a, b) -> drawMask.run());
         canvas.setId("canvas");
 
         VBox empty = new VBox(14);
@@ -100,6 +107,22 @@ final class CanvasPane {
         VBox progress = new VBox(6, ptext, controls);
         progress.getStyleClass().add("progress-row");
         return new VBox(stage, progress);
+    }
+
+    /** The mask in the accent colour, half transparent, at the start image's size. */
+    private javafx.scene.image.WritableImage maskOverlay() {
+        var img = vm.startImage.image.get();
+        int w = img.width();
+        int h = img.height();
+        int[] argb = new int[w * h];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                argb[y * w + x] = vm.startImage.maskAt(x, y) > 0.5f ? 0x99ff4f8b : 0;
+            }
+        }
+        javafx.scene.image.WritableImage out = new javafx.scene.image.WritableImage(w, h);
+        out.getPixelWriter().setPixels(0, 0, w, h, javafx.scene.image.PixelFormat.getIntArgbInstance(), argb, 0, w);
+        return out;
     }
 
     private Node errorBanner() {

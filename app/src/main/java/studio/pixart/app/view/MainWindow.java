@@ -44,7 +44,7 @@ public final class MainWindow {
 
     public MainWindow(StudioViewModel vm) {
         this.vm = vm;
-        promptPanel = new PromptPanel(vm);
+        promptPanel = new PromptPanel(vm, this::window);
         canvasPane = new CanvasPane(vm);
         historyPanel = new HistoryPanel(vm, this::window);
         root.getStyleClass().add("studio");
