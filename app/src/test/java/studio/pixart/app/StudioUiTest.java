@@ -85,7 +85,7 @@ class StudioUiTest {
     }
 
     private static void waitUntil(String what, Callable<Boolean> condition) {
-        waitUntil(what, 15, condition);
+        waitUntil(what, 60, condition);
     }
 
     private static void waitUntil(String what, int seconds, Callable<Boolean> condition) {

@@ -63,7 +63,7 @@ class StudioWindowsTest {
 
     static void waitUntil(String what, Callable<Boolean> condition) {
         try {
-            WaitForAsyncUtils.waitFor(15, TimeUnit.SECONDS, condition);
+            WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, condition);
         } catch (TimeoutException e) {
             throw new AssertionError("timed out waiting for: " + what);
         }
@@ -211,6 +211,7 @@ class StudioWindowsTest {
             checkDialog("dialog-" + at + "-shortcuts", "shortcutsMenu");
             checkDialog("dialog-" + at + "-about", "aboutMenu");
             checkDialog("dialog-" + at + "-poster", "posterMenu");
+            checkDialog("dialog-" + at + "-download", "downloadMenu");
             fire("posterMenu");
             Window poster = dialog();
             robot.interact(() -> ((javafx.scene.control.ComboBox<String>) poster.getScene().lookup("#posterPreset")).setValue("poster-a2"));
@@ -266,6 +267,9 @@ class StudioWindowsTest {
         @SuppressWarnings("unchecked")
         javafx.scene.control.Spinner<Integer> images = robot.lookup("#imagesSpinner").queryAs(javafx.scene.control.Spinner.class);
         robot.interact(() -> vm().form.steps.set(20));
+        resize(1600, 1000);
+        // the settings are at the bottom of the left panel: scroll there
+        robot.interact(() -> ((javafx.scene.control.ScrollPane) app.stage().getScene().lookup(".sidebar-scroll")).setVvalue(1));
         robot.clickOn(steps.getEditor());
         robot.interact(() -> steps.getEditor().selectAll());
         robot.write("abc");

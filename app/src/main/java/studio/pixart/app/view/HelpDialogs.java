@@ -22,6 +22,7 @@ public final class HelpDialogs {
             new String[] {"Ctrl+B", "Batch of prompts (one per line, queued)"},
             new String[] {"Ctrl+Shift+V", "Variations of the image (next four seeds)"},
             new String[] {"Ctrl+O", "Open a model folder"},
+            new String[] {"Ctrl+Shift+D", "Download a model from the Hugging Face Hub"},
             new String[] {"Ctrl+I", "Restore settings from an image file"},
             new String[] {"Ctrl+R", "Reuse the last seed"},
             new String[] {"Ctrl+F", "Search the history"},
