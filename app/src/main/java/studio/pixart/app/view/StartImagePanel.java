@@ -44,6 +44,8 @@ final class StartImagePanel {
         thumb.setFitWidth(64);
         thumb.setFitHeight(64);
         thumb.setPreserveRatio(true);
+        thumb.visibleProperty().bind(s.image.isNotNull());
+        thumb.managedProperty().bind(s.image.isNotNull());
         thumb.imageProperty().bind(Bindings.createObjectBinding(() -> s.image.get() == null ? null : ImageCanvas.toFx(s.image.get()), s.image));
         Label source = new Label();
         source.setId("startSource");

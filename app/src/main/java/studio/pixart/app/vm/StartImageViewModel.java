@@ -89,6 +89,9 @@ public final class StartImageViewModel {
     }
 
     public void clear() {
+        if (image.get() != null) {
+            status.status.set("Back to text to image");
+        }
         image.set(null);
         source.set("");
         mask = null;
