@@ -145,6 +145,12 @@ class StudioUiTest {
         assertTrue(robot.lookup("#emptyState").query().isVisible());
 
         // open the tiny golden pipeline by typing its folder into the model field
+        // key presses go to the window the platform has focused: after other UI test classes that may
+        // not be this one until it is brought to the front
+        robot.interact(() -> {
+            app.stage().toFront();
+            app.stage().requestFocus();
+        });
         robot.clickOn("#modelSpec").write(model.toString()).type(KeyCode.ENTER);
         waitUntil("model loaded", () -> vm().model.info.get() != null);
         assertTrue(vm().model.info.get().usable(), vm().model.message.get());
