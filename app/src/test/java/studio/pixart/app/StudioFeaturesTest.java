@@ -227,6 +227,13 @@ class StudioFeaturesTest {
         assertEquals(20, mask.height());
         assertEquals(1f, mask.sample(12, 10, 0));
         assertEquals(0f, mask.sample(30, 5, 1));
+        vm.job.generate();
+        await(() -> !engine.requests.isEmpty());
+        var i2i = engine.requests.get(engine.requests.size() - 1).imageToImage();
+        assertTrue(i2i != null && i2i.inpainting(), "the engine request starts from the image with the mask");
+        assertEquals(0.35, i2i.strength());
+        assertEquals(1f, i2i.mask().sample(12, 10, 0));
+        await(() -> !vm.job.running.get());
         double cover = vm.startImage.maskCoverage.get();
         assertTrue(cover > 0 && cover < 0.1, "coverage " + cover);
         vm.startImage.invertMask();

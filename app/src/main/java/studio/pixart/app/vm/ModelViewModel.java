@@ -79,7 +79,7 @@ public final class ModelViewModel {
                         problem.set(true);
                         message.set("This model cannot be used yet:\n\u2022 " + String.join("\n\u2022 ", opened.problems()));
                     }
-                    // last: listeners of "loading" see the outcome in place
+                    // last: whoever waits for the end of loading sees the model already in place
                     loading.set(false);
                 });
             } catch (RuntimeException e) {
