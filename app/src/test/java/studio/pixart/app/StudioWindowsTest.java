@@ -230,7 +230,7 @@ class StudioWindowsTest {
     /** The gallery at the window's size with an image selected, then the comparison of two. */
     private void checkGallery(String at, int[] size) throws Exception {
         if (vm().history.items.size() < 2) {
-            robot.interact(() -> vm().job.variations(vm().canvas.imageSettings.get(), 1));
+            robot.interact(() -> vm().job.variations(vm().history.items.get(0).settings(), 1));
             waitUntil("two images", () -> vm().history.items.size() >= 2);
         }
         fire("galleryMenu");
