@@ -2,7 +2,8 @@
 """The measuring half of gpu-check.sh: runs the engine's commands, watches each one's peak GPU
 memory (nvidia-smi, whole device) and peak resident memory (/proc/PID/status VmHWM), and prints
 one Markdown table. The table is rewritten after every row (DIR/gpu-check.md), so a run cut
-short by its time limit still leaves what it measured; each command's output is in DIR/logs/.
+short by its time limit still leaves what it measured; each command's output is in LOGS/<row>.log,
+packed into DIR/gpu-check-logs.tar.gz after every row.
 
 Settings (environment; the time budget comes from gpu-check.sh as --deadline): GPU_CHECK_DTYPES (golden cases; default float32,float16),
 GPU_CHECK_BENCH_SIZES (default 512,1024,2048 on a GPU, 64 on the CPU), GPU_CHECK_BENCH_STEPS,
@@ -86,7 +87,7 @@ class Check:
         """Runs one engine command; returns (rc, output, seconds, rss_peak, gpu_peak, timed_out)."""
         remaining = self.deadline - time.time()
         limit = max(1.0, min(limit, remaining))
-        log = os.path.join(self.args.out, "logs", name + ".log")
+        log = os.path.join(self.args.logs, name + ".log")
         argv = self.java + cli_args
         t0 = time.time()
         with open(log, "w") as f:
@@ -264,7 +265,7 @@ class Check:
             f"({self.args.gpu_name or 'none visible to torch'}); PyTorch {self.args.torch}, flavor {self.args.flavor}; "
             f"DJL 0.33.0 JNI {jni} against it; {os.cpu_count()} CPU threads, load average {load:.2f} at the start; "
             f"bundle {bundle}.",
-            "Command: `bash gpu-check.sh` from a bundle of `tools/gpu-bundle.sh`; each row's command is in logs/<row>.log.",
+            "Command: `bash gpu-check.sh` from a bundle of `tools/gpu-bundle.sh`; each row's command and output is in gpu-check-logs.tar.gz (logs/<row>.log).",
         ]
 
     def table(self):
@@ -287,6 +288,9 @@ class Check:
         with open(tmp, "w") as f:
             f.write(self.table() + "\n")
         os.replace(tmp, self.md)
+        logs = os.path.abspath(self.args.logs)
+        subprocess.run(["tar", "-C", os.path.dirname(logs), "-czf", os.path.join(self.args.out, "gpu-check-logs.tar.gz"),
+                        os.path.basename(logs)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def main():
@@ -295,7 +299,7 @@ def main():
         sys.exit("gpu-check-run: expected -- JAVA COMMAND")
     cut = argv.index("--")
     ap = argparse.ArgumentParser()
-    for opt in ("--bundle", "--out", "--work", "--stages", "--device", "--torch", "--flavor", "--gpu-name", "--jni",
+    for opt in ("--bundle", "--out", "--logs", "--work", "--stages", "--device", "--torch", "--flavor", "--gpu-name", "--jni",
                 "--deadline"):
         ap.add_argument(opt, default="")
     args = ap.parse_args(argv[:cut])
