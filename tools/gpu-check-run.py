@@ -9,8 +9,9 @@ Settings (environment; the time budget comes from gpu-check.sh as --deadline): G
 GPU_CHECK_BENCH_SIZES (default 512,1024,2048 on a GPU, 64 on the CPU), GPU_CHECK_BENCH_STEPS,
 GPU_CHECK_BENCH_LIMIT_S (seconds per bench row, default 240 on a GPU, 900 on the CPU),
 GPU_CHECK_POSTER (WxH, default 3840x2160 on a GPU, 256x144 on the CPU), GPU_CHECK_E2E_STEPS
-(default 20), GPU_CHECK_REAL_SIZE (1 = write and use the real-size random pipeline when the
-engine has `pixart rehearse`; default 1 on a GPU, 0 on the CPU).
+(default 20), GPU_CHECK_REAL_SIZE (1, the default = write and use the random pipeline of
+`pixart rehearse` when the engine has it; 0 = the tiny pipeline), GPU_CHECK_REHEARSE_LAYOUT
+(sigma-1024, the published sizes, on a GPU; mini on the CPU).
 """
 import argparse
 import datetime
@@ -80,6 +81,8 @@ class Check:
         self.start = time.time()
         self.deadline = float(args.deadline) if args.deadline else self.start + 540
         self.md = os.path.join(args.out, "gpu-check.md")
+        # the published PixArt-Σ 1024 sizes on a GPU; its scaled-down twin on a CPU rehearsal
+        self.layout = os.environ.get("GPU_CHECK_REHEARSE_LAYOUT", "sigma-1024" if self.gpu else "mini")
         self.header = self._header()
 
     # ------------------------------------------------------------------ running
@@ -187,7 +190,7 @@ class Check:
 
     def real_size_folder(self):
         """The published PixArt-Σ 1024 layout with random weights, if the engine can write it."""
-        if os.environ.get("GPU_CHECK_REAL_SIZE", "1" if self.gpu else "0") != "1":
+        if os.environ.get("GPU_CHECK_REAL_SIZE", "1") != "1":
             return None, "real size off (GPU_CHECK_REAL_SIZE=0)"
         probe = subprocess.run(self.java + ["rehearse", "--help"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if probe.returncode != 0:
@@ -195,14 +198,15 @@ class Check:
         if self.out_of_time():
             return None, "time budget spent"
         rc, out, sec, rss, gpu, to = self.run("rehearse-load", [
-            "rehearse", "--dir", os.path.join(self.args.work, "rehearsal"), "--stages", "load",
+            "rehearse", "--dir", os.path.join(self.args.work, "rehearsal"), "--layout", self.layout, "--stages", "load",
             "--device", self.args.device, "--dtype", "float16" if self.gpu else "float32"], 420)
         folder = re.search(r"pipeline folder: (\S+) \(([\d.]+) s to prepare", out)
         load = re.search(r"\|\s*load\s*\|\s*([\d.]+)\s*\|", out)
         if rc != 0 or not folder:
             self.add("real-size random pipeline", "T5-XXL + XL + SDXL VAE", self.failure(rc, out, to, sec), sec, gpu, rss)
             return None, "writing the real-size folder failed"
-        self.add("real-size random pipeline", "write (once) + load on " + self.args.device,
+        self.add("real-size random pipeline" if self.layout == "sigma-1024" else f"random pipeline, layout {self.layout}",
+                 "write (once) + load on " + self.args.device,
                  f"folder ready in {float(folder.group(2)):.1f} s" + (f", load {float(load.group(1)):.1f} s" if load else ""),
                  sec, gpu, rss)
         return folder.group(1), None
@@ -212,12 +216,18 @@ class Check:
         tiny = folder is None
         if tiny:
             folder = os.path.join(self.args.bundle, "golden", "tiny-pixart-sigma")
-        label = "tiny pipeline (" + why + ")" if tiny else "real sizes, random weights"
+        label = ("tiny pipeline (" + why + ")" if tiny
+                 else "real sizes, random weights" if self.layout == "sigma-1024" else f"random weights, layout {self.layout}")
         steps = os.environ.get("GPU_CHECK_E2E_STEPS", "20")
         if "e2e" in stages:
-            # the tiny pipeline (sample size 8) has no aspect-ratio bins: its own size, unbinned
-            size = ["--no-binning"] if tiny else ["--width", "1024", "--height", "1024"]
-            setting = f"{self.args.device}, {steps} steps CFG, " + ("tiny default size" if tiny else "1024 px")
+            # small pipelines (sample size 8 or 16) have no aspect-ratio bins: unbinned at their size
+            if tiny:
+                size, px = ["--no-binning"], "tiny default size"
+            elif self.layout == "sigma-1024":
+                size, px = ["--width", "1024", "--height", "1024"], "1024 px"
+            else:
+                size, px = ["--width", "128", "--height", "128", "--no-binning"], "128 px"
+            setting = f"{self.args.device}, {steps} steps CFG, {px}"
             if self.out_of_time():
                 self.skipped("generate end to end", setting, "time budget spent")
             else:
