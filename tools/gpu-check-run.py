@@ -26,6 +26,11 @@ import time
 PROMPT = "A small cabin on a snowy mountain at sunrise, detailed, warm light"
 
 
+def rate(gflops):
+    """A FLOP rate in the unit that suits it."""
+    return f"{gflops / 1000:.1f} TFLOP/s" if gflops >= 1000 else f"{gflops:.2f} GFLOP/s"
+
+
 class Watch:
     """Peak memory of a running process: VmHWM of the process, memory.used of GPU 0."""
 
@@ -179,8 +184,8 @@ class Check:
             java_gpu = re.search(r"peak GPU memory: ([\d.]+) GB in use", out)
             if rc == 0 and per_step and achieved:
                 result = (f"{float(per_step.group(1)):.3f} s/step · {flops.group(1)} TFLOP/step · "
-                          f"{float(achieved.group(2)):.2f} TFLOP/s achieved ({achieved.group(4)} of a {dtype} matmul's "
-                          f"{float(achieved.group(3)) / 1000:.2f} TFLOP/s)")
+                          f"{rate(float(achieved.group(1)))} achieved ({achieved.group(4)} of a {dtype} matmul's "
+                          f"{rate(float(achieved.group(3)))})")
                 if java_gpu:
                     result += f" · GPU memory in use {java_gpu.group(1)} GB (cudaMemGetInfo)"
             else:
@@ -192,8 +197,8 @@ class Check:
         """The published PixArt-Σ 1024 layout with random weights, if the engine can write it."""
         if os.environ.get("GPU_CHECK_REAL_SIZE", "1") != "1":
             return None, "real size off (GPU_CHECK_REAL_SIZE=0)"
-        probe = subprocess.run(self.java + ["rehearse", "--help"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if probe.returncode != 0:
+        usage = subprocess.run(self.java + ["--help"], capture_output=True, text=True).stdout
+        if not re.search(r"^\s+rehearse\b", usage, re.M):
             return None, "this engine has no `pixart rehearse`"
         if self.out_of_time():
             return None, "time budget spent"

@@ -303,6 +303,12 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** {@link #step} on the device and in the dtype of the text embeddings. */
+    static float[] step(PixArtTransformer tr, NDManager run, float[] latents, int lat, NDArray t, NDArray text,
+                        NDArray textMask, NDArray res, NDArray ar, float guidance) {
+        return step(tr, run, latents, lat, t, text, textMask, res, ar, guidance, text.getDevice(), text.getDataType());
+    }
+
     /**
      * One CFG denoising step on the transformer's device; every intermediate lives in a sub-manager
      * closed before returning. Reading the result back to a Java array also waits for the GPU.
