@@ -98,6 +98,10 @@ if avail:
             if re.search(r"/libcudart\.so", path):
                 cudart = os.path.dirname(path)
                 break
+    if not cudart:  # a torch with the runtime linked in: any CUDA runtime of the machine will do for DJL's count
+        import glob
+        found = sorted(glob.glob("/usr/local/cuda*/lib64/libcudart.so*") + glob.glob("/usr/lib/x86_64-linux-gnu/libcudart.so*"))
+        cudart = os.path.dirname(found[-1]) if found else ""
 print(f"TORCH_VERSION={torch.__version__}")
 print(f"TORCH_CUDA={cuda}")
 print(f"TORCH_LIB={lib}")
@@ -126,6 +130,9 @@ else
   FLAVOR=cpu
 fi
 log "libtorch $TORCH_VERSION (flavor $FLAVOR) in $TORCH_LIB; device $DEVICE ${GPU_NAME:+($GPU_NAME)}"
+if [[ "$DEVICE" == cuda && -z "$CUDART_DIR" ]]; then
+  log "warning: no libcudart found; DJL counts GPUs through it (JNA) and may then see none"
+fi
 
 # Where DJL 0.33 looks: LibUtils.findJniLibrary, override branch (PYTORCH_LIBRARY_PATH set):
 # first <libtorch dir>/0.33.0-libdjl_torch.so, then <ENGINE_CACHE_DIR>/pytorch/<version>-<flavor>-<classifier>/.
