@@ -83,7 +83,7 @@ GPU_NAME=
 CUDART_DIR=
 EOF
 else
-  "$PYTHON" - > "$PROBE" <<'EOF'
+  "$PYTHON" - > "$PROBE" <<'EOF' || { echo "gpu-check: '$PYTHON' could not import torch (set PYTHON to the Python that has PyTorch, or LIBTORCH_DIR)" >&2; exit 2; }
 import os, re, torch, torch.utils
 lib = os.path.join(torch.__path__[0], "lib")
 cuda = torch.version.cuda or ""
