@@ -239,10 +239,6 @@ public final class PixArtPipeline implements AutoCloseable {
         int[] latentShape() {
             return new int[] {batch(), channels, latentH, latentW};
         }
-
-        int latentLength() {
-            return batch() * channels * latentH * latentW;
-        }
     }
 
     /**
