@@ -339,11 +339,6 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** GFLOP/s of an n×n×n float32 matmul on the CPU, median of {@code runs} after one warm-up. */
-    static double matmulGflops(int n, int runs) {
-        return matmulGflops(n, runs, Device.cpu(), DataType.FLOAT32);
-    }
-
     /**
      * GFLOP/s of an n×n×n matmul (2n³ FLOPs) on a device and dtype, median of {@code runs} after one
      * warm-up. On a GPU one run is 20 products launched back to back and ended by reading one
