@@ -24,6 +24,7 @@ public final class StudioViewModel implements AutoCloseable {
     public final JobViewModel job;
     public final PreferencesViewModel preferences;
     public final GalleryViewModel gallery;
+    public final StartImageViewModel startImage;
     public final TimeEstimateViewModel estimate;
 
     private final StudioServices services;
@@ -42,6 +43,8 @@ public final class StudioViewModel implements AutoCloseable {
         job = new JobViewModel(services, form, size, model, canvas, history, status, settings);
         preferences = new PreferencesViewModel(services, settings);
         gallery = new GalleryViewModel(history);
+        startImage = new StartImageViewModel(services, size, status);
+        job.useStartImage(startImage::toStart);
         estimate = new TimeEstimateViewModel(size, form, model, ui);
         form.device.bind(preferences.device);
         form.dtype.bind(preferences.precision);
