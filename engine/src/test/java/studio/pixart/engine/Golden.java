@@ -105,6 +105,15 @@ public final class Golden implements AutoCloseable {
         assertTrue(maxDiff <= tol * scale, what + ": max|diff| " + maxDiff + " > " + tol + " x " + scale);
     }
 
+    /** max|a - ref| / max|ref|: the error {@link #assertCloseRelative} bounds. */
+    public static double maxRelative(float[] ref, float[] actual) {
+        double maxRef = 0;
+        for (float v : ref) {
+            maxRef = Math.max(maxRef, Math.abs(v));
+        }
+        return maxDiff(ref, actual) / maxRef;
+    }
+
     public static double maxDiff(float[] ref, float[] actual) {
         double maxDiff = 0;
         for (int i = 0; i < ref.length; i++) {
