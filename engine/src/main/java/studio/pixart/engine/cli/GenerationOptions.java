@@ -6,6 +6,7 @@ import picocli.CommandLine.Option;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.GenerationRequest.KvCompressionMode;
 import studio.pixart.engine.pipeline.GenerationRequest.PreviewMode;
+import studio.pixart.engine.scheduler.Schedulers;
 
 /** The options every generating command takes (generate, poster). */
 final class GenerationOptions {
@@ -27,7 +28,8 @@ final class GenerationOptions {
     @Option(names = "--guidance", description = "classifier-free guidance scale (default 4.5; ≤ 1 disables it)")
     double guidance = 4.5;
 
-    @Option(names = "--sampler", description = "dpm, ddim, euler, lcm or sa (default dpm)")
+    @Option(names = "--sampler", paramLabel = "NAME", description = "dpm, dpm-karras, dpm-sde, dpm-sde-karras, dpm3, euler, "
+            + "euler-karras, euler-a, unipc, unipc-karras, ddim, lcm or sa (default dpm; see the README's sampler table)")
     String sampler = "dpm";
 
     @Option(names = "--width", description = "width in pixels")
@@ -77,6 +79,7 @@ final class GenerationOptions {
         if (prompts.isEmpty()) {
             throw new IllegalArgumentException("missing --prompt TEXT");
         }
+        Schedulers.sampler(sampler); // an unknown name lists the allowed ones before any work
         int w = width;
         int h = height;
         if (aspect != null) {

@@ -31,6 +31,7 @@ import studio.pixart.engine.pipeline.PipelineOptions;
 import studio.pixart.engine.pipeline.PixArtPipeline;
 import studio.pixart.engine.poster.PosterPipeline;
 import studio.pixart.engine.preview.PreviewRenderer;
+import studio.pixart.engine.scheduler.Schedulers;
 
 /**
  * The engine's job runner: one worker thread owns the loaded pipeline and every tensor; jobs run
@@ -274,6 +275,8 @@ public final class EngineService implements GenerationService {
         PipelineOptions options = PipelineOptions.resolve(req.device(), req.dtype(), null, embeddingCache)
                 .withTransformerOptions(PipelineOptions.transformerOptionsFor(req));
         PipelineFolder folder = PipelineFolder.open(req.model(), null, locator);
+        // before loading anything: a step count the sampler cannot run (a repeated timestep) is refused
+        Schedulers.checkStepCount(req.sampler(), folder.config("scheduler"), req.steps());
         String key = folder.root() + "|" + options.key();
         if (!key.equals(loadedKey)) {
             unload();

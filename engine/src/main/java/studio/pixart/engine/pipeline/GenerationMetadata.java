@@ -66,14 +66,8 @@ public final class GenerationMetadata {
         return sb.toString();
     }
 
+    /** The sampler's name in other apps ("DPM++ 2M Karras", "Euler a"), as A1111's "Sampler:" field. */
     public static String samplerLabel(String s) {
-        return switch (s) {
-            case "dpm" -> "DPM++ 2M";
-            case "ddim" -> "DDIM";
-            case "euler" -> "Euler";
-            case "lcm" -> "LCM";
-            case "sa" -> "SA-Solver";
-            default -> s;
-        };
+        return studio.pixart.engine.scheduler.Schedulers.displayName(s);
     }
 }

@@ -12,7 +12,7 @@ import java.util.List;
  * @param width              requested final width in pixels (0 = model default)
  * @param height             requested final height in pixels (0 = model default)
  * @param maxSequenceLength  0 = the variant's default (300 Σ, 120 α)
- * @param sampler            dpm | ddim | euler | lcm | sa
+ * @param sampler            a short name of {@code Schedulers.NAMES} (dpm, dpm-karras, euler-a, unipc, …)
  * @param device             auto | cpu | cuda
  * @param dtype              auto | float32 | float16
  */

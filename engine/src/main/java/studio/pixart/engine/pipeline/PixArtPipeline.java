@@ -181,6 +181,7 @@ public final class PixArtPipeline implements AutoCloseable {
         Listener listener = callback == null ? new Listener() { } : callback;
         BooleanSupplier stop = cancelled == null ? () -> false : cancelled;
         Torch.prepareThread();
+        Schedulers.checkStepCount(req.sampler(), schedulerConfig, req.steps());
         Map<String, Long> timings = new LinkedHashMap<>();
         long t0 = System.nanoTime();
         boolean alpha = folder.variant() == PipelineFolder.Variant.ALPHA;
