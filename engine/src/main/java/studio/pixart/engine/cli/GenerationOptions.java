@@ -3,6 +3,7 @@ package studio.pixart.engine.cli;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
+import studio.pixart.engine.lora.LoraSpec;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.GenerationRequest.KvCompressionMode;
 import studio.pixart.engine.pipeline.GenerationRequest.PreviewMode;
@@ -31,6 +32,10 @@ final class GenerationOptions {
     @Option(names = "--sampler", paramLabel = "NAME", description = "dpm, dpm-karras, dpm-sde, dpm-sde-karras, dpm3, euler, "
             + "euler-karras, euler-a, unipc, unipc-karras, ddim, lcm or sa (default dpm; see the README's sampler table)")
     String sampler = "dpm";
+
+    @Option(names = "--lora", paramLabel = "FILE[:STRENGTH]", description = "merge a LoRA (.safetensors file or peft "
+            + "adapter folder) at STRENGTH (default 1); repeat for several")
+    List<String> loras = new ArrayList<>();
 
     @Option(names = "--width", description = "width in pixels")
     int width;
@@ -80,6 +85,14 @@ final class GenerationOptions {
             throw new IllegalArgumentException("missing --prompt TEXT");
         }
         Schedulers.sampler(sampler); // an unknown name lists the allowed ones before any work
+        List<LoraSpec> loraSpecs = new ArrayList<>();
+        for (String l : loras) {
+            LoraSpec spec = LoraSpec.parse(l);
+            if (!java.nio.file.Files.exists(spec.file())) {
+                throw new IllegalArgumentException("--lora " + l + ": " + spec.file() + " does not exist");
+            }
+            loraSpecs.add(spec);
+        }
         int w = width;
         int h = height;
         if (aspect != null) {
@@ -111,6 +124,6 @@ final class GenerationOptions {
         }
         return new GenerationRequest(model, prompts, negatives, seed, steps, guidance, sampler, w, h,
                 maxSequenceLength, !noBinning, numImages, device, dtype, PreviewMode.NONE,
-                KvCompressionMode.valueOf(kvCompress.toUpperCase()));
+                KvCompressionMode.valueOf(kvCompress.toUpperCase()), loraSpecs);
     }
 }

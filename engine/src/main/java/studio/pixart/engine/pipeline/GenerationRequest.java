@@ -1,6 +1,7 @@
 package studio.pixart.engine.pipeline;
 
 import java.util.List;
+import studio.pixart.engine.lora.LoraSpec;
 
 /**
  * Everything one generation takes; immutable. Defaults are the reference pipeline's (20 steps,
@@ -15,6 +16,7 @@ import java.util.List;
  * @param sampler            a short name of {@code Schedulers.NAMES} (dpm, dpm-karras, euler-a, unipc, …)
  * @param device             auto | cpu | cuda
  * @param dtype              auto | float32 | float16
+ * @param loras              LoRAs merged into the transformer for this request, in order (empty: none)
  */
 public record GenerationRequest(
         String model,
@@ -32,7 +34,8 @@ public record GenerationRequest(
         String device,
         String dtype,
         PreviewMode preview,
-        KvCompressionMode kvCompression) {
+        KvCompressionMode kvCompression,
+        List<LoraSpec> loras) {
 
     public enum PreviewMode { NONE, FAST, VAE, BOTH }
 
@@ -75,12 +78,13 @@ public record GenerationRequest(
         if (kvCompression == null) {
             kvCompression = KvCompressionMode.OFF;
         }
+        loras = loras == null ? List.of() : List.copyOf(loras);
     }
 
     /** The reference defaults for one prompt. */
     public static GenerationRequest of(String model, String prompt) {
         return new GenerationRequest(model, List.of(prompt), List.of(), 0, 20, 4.5, "dpm", 0, 0, 0, true, 1,
-                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF);
+                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, List.of());
     }
 
     public String negativeFor(int promptIndex) {
@@ -92,26 +96,41 @@ public record GenerationRequest(
 
     public GenerationRequest withSeed(long s) {
         return new GenerationRequest(model, prompts, negativePrompts, s, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, loras);
     }
 
     public GenerationRequest withSize(int w, int h) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, w, h,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, loras);
     }
 
     public GenerationRequest withBinning(boolean b) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, loras);
     }
 
     public GenerationRequest withPreview(PreviewMode p) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, loras);
     }
 
     public GenerationRequest withModel(String m) {
         return new GenerationRequest(m, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, loras);
+    }
+
+    public GenerationRequest withSampler(String name) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, name, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, loras);
+    }
+
+    public GenerationRequest withSteps(int n) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, n, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, loras);
+    }
+
+    public GenerationRequest withLoras(List<LoraSpec> l) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, l);
     }
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import studio.pixart.engine.image.ImageResize;
 import studio.pixart.engine.image.RgbImage;
+import studio.pixart.engine.lora.LoraMerger;
 import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.nd.SeededNoise;
 import studio.pixart.engine.nd.Torch;
@@ -67,6 +68,7 @@ public final class PixArtPipeline implements AutoCloseable {
     private final PixArtTransformer transformer;
     private final AutoencoderKL vae;
     private final JsonNode schedulerConfig;
+    private final LoraMerger loraMerger;
 
     private PixArtPipeline(PipelineFolder folder, Device device, DataType dtype, PromptEncoder prompts,
                            PixArtTransformer transformer, AutoencoderKL vae, JsonNode schedulerConfig) {
@@ -77,6 +79,7 @@ public final class PixArtPipeline implements AutoCloseable {
         this.transformer = transformer;
         this.vae = vae;
         this.schedulerConfig = schedulerConfig;
+        this.loraMerger = new LoraMerger(transformer);
     }
 
     /** Loads every component; call on the engine worker thread. */
@@ -139,6 +142,11 @@ public final class PixArtPipeline implements AutoCloseable {
         return transformer;
     }
 
+    /** The LoRAs merged into the transformer now (the last request's). */
+    public List<LoraMerger.Applied> loras() {
+        return loraMerger.applied();
+    }
+
     public int defaultMaxSequenceLength() {
         return folder.variant().defaultMaxSequenceLength;
     }
@@ -182,6 +190,7 @@ public final class PixArtPipeline implements AutoCloseable {
         BooleanSupplier stop = cancelled == null ? () -> false : cancelled;
         Torch.prepareThread();
         Schedulers.checkStepCount(req.sampler(), schedulerConfig, req.steps());
+        List<LoraMerger.Applied> loras = loraMerger.apply(req.loras());
         Map<String, Long> timings = new LinkedHashMap<>();
         long t0 = System.nanoTime();
         boolean alpha = folder.variant() == PipelineFolder.Variant.ALPHA;
@@ -363,8 +372,10 @@ public final class PixArtPipeline implements AutoCloseable {
         List<Map<String, Object>> meta = new ArrayList<>();
         for (int p = 0; p < numPrompts; p++) {
             for (int k = 0; k < n; k++) {
-                meta.add(GenerationMetadata.describe(req, folder, p, k, reqW, reqH, genW, genH, maxLen, steps,
-                        prompt.tokenCounts()[p], prompt.truncated()[p]));
+                Map<String, Object> m = GenerationMetadata.describe(req, folder, p, k, reqW, reqH, genW, genH, maxLen,
+                        steps, prompt.tokenCounts()[p], prompt.truncated()[p]);
+                GenerationMetadata.addLoras(m, loras);
+                meta.add(m);
             }
         }
         Trace trace = new Trace(prompt, negative, noise, latentShape, timesteps, latents, vaeOut, genH, genW);

@@ -125,14 +125,10 @@ class SamplerPipelineTest {
     }
 
     private static GenerationRequest withSampler(GenerationRequest r, String sampler) {
-        return new GenerationRequest(r.model(), r.prompts(), r.negativePrompts(), r.seed(), r.steps(), r.guidance(),
-                sampler, r.width(), r.height(), r.maxSequenceLength(), r.binning(), r.numImages(), r.device(), r.dtype(),
-                r.preview(), r.kvCompression());
+        return r.withSampler(sampler);
     }
 
     private static GenerationRequest withSteps(GenerationRequest r, int steps) {
-        return new GenerationRequest(r.model(), r.prompts(), r.negativePrompts(), r.seed(), steps, r.guidance(),
-                r.sampler(), r.width(), r.height(), r.maxSequenceLength(), r.binning(), r.numImages(), r.device(),
-                r.dtype(), r.preview(), r.kvCompression());
+        return r.withSteps(steps);
     }
 }
