@@ -108,6 +108,7 @@ public final class StudioViewModel implements AutoCloseable {
     public final IntegerProperty steps = new SimpleIntegerProperty(20);
     public final DoubleProperty guidance = new SimpleDoubleProperty(4.5);
     public final ObjectProperty<Sampler> sampler = new SimpleObjectProperty<>(Sampler.DPM);
+    public final LoraListModel loraList = new LoraListModel();
     public final LongProperty seed = new SimpleLongProperty(0);
     public final BooleanProperty randomSeed = new SimpleBooleanProperty(true);
     public final LongProperty lastSeed = new SimpleLongProperty(-1);
@@ -291,7 +292,7 @@ public final class StudioViewModel implements AutoCloseable {
         return new GenerationSettings(prompt.get(), negativePrompt.get(), steps.get(), guidance.get(), sampler.get().id,
                 seed.get(), randomSeed.get(), aspect.get().label(), sizeClass.get().side(), p.deliveredWidth(),
                 p.deliveredHeight(), numImages.get(), device.get(), dtype.get(), previewMode.get().name(),
-                m == null ? modelSpec.get() : m.spec());
+                m == null ? modelSpec.get() : m.spec(), loraList.settings());
     }
 
     public boolean canGenerate() {
@@ -556,6 +557,7 @@ public final class StudioViewModel implements AutoCloseable {
         guidance.set(s.guidance());
         Sampler sm = Sampler.parse(s.sampler());
         sampler.set(sm == null ? Sampler.DPM : sm);
+        loraList.apply(s.loras());
         seed.set(s.seed());
         randomSeed.set(keepRandomSeed && s.randomSeed());
         numImages.set(Math.max(1, s.numImages()));

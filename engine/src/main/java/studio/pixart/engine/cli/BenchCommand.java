@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import studio.pixart.engine.lora.LoraBench;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.preview.LatentPreview;
@@ -76,6 +77,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--seed", description = "seed of the random weights and inputs (default: ${DEFAULT-VALUE})")
     long seed = 42;
+
+    @Option(names = "--lora", paramLabel = "RANK", description = "instead: time merging a random LoRA of this rank into "
+            + "every block Linear of PixArt-XL/2 (merge, change strength, remove) and the memory it adds")
+    int loraRank;
 
     /** The PixArt-XL/2 configuration at a latent sample size (size / 8). */
     static TransformerConfig xl(int size) {
@@ -139,6 +144,15 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (loraRank != 0) {
+            if (loraRank < 1 || loraRank > 1152) {
+                throw new IllegalArgumentException("--lora RANK must be between 1 and 1152, got " + loraRank);
+            }
+            out.printf("matmul %d×%d×%d float32 through libtorch: %.1f GFLOP/s (median of 5)%n", matmulSize, matmulSize,
+                    matmulSize, matmulGflops(matmulSize, 5));
+            LoraBench.run(out, loraRank, seed);
+            return 0;
+        }
         if (size < 16 || size % 16 != 0) {
             throw new IllegalArgumentException("--size must be a positive multiple of 16 (VAE factor 8 × patch 2), got " + size);
         }
