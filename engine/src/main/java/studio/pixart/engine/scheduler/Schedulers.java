@@ -100,9 +100,10 @@ public final class Schedulers {
 
     /**
      * Refuses, before any work, a step count whose timestep table repeats a timestep: diffusers
-     * runs such a table (DPM-Solver++ at 1000 steps repeats t = 500) and its multistep solvers
-     * divide by the zero step between the twins, ending in NaN. The message names the largest
-     * step count below the requested one that gives a table without repeats.
+     * runs such a table (DPM-Solver++ at 1000 steps repeats t = 500, and its sigma too, so the
+     * multistep solver divides by the zero step between the twins and ends in NaN; Karras tables
+     * repeat t = 0 and 1 from 79 steps, running the model twice at one timestep). The message names
+     * the largest step count below the requested one that gives a table without repeats.
      *
      * @throws IllegalArgumentException naming the sampler, the count, the repeated timestep and the advice
      */
@@ -123,9 +124,10 @@ public final class Schedulers {
         }
         String t = repeated == Math.rint(repeated) ? Long.toString((long) repeated) : Double.toString(repeated);
         throw new IllegalArgumentException(steps + " steps with the " + name + " sampler (" + displayName(name)
-                + ") give a timestep table that repeats t=" + t + ", which makes the solver divide by zero; "
-                + "the largest step count below " + steps + " without a repeated timestep is " + ok
-                + " (use --steps " + ok + " or fewer, or another sampler)");
+                + ") give a timestep table that repeats t=" + t + ": two steps at the same timestep are not a valid "
+                + "schedule (where the noise levels repeat too, the reference divides by their zero gap and ends in "
+                + "NaN); the largest step count below " + steps + " without a repeated timestep is " + ok
+                + " (use --steps " + ok + " or another sampler)");
     }
 
     /** The first value that occurs twice, or NaN when all are distinct. */

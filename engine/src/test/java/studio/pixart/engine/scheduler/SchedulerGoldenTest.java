@@ -359,6 +359,7 @@ class SchedulerGoldenTest {
                     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                             () -> Schedulers.checkStepCount(sampler, pixartConfig(), n));
                     assertTrue(e.getMessage().contains(sampler), e.getMessage());
+                    System.out.println(e.getMessage());
                 } else {
                     Schedulers.checkStepCount(sampler, pixartConfig(), n);
                 }
