@@ -22,7 +22,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
-import studio.pixart.engine.lora.LoraBench;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.preview.LatentPreview;

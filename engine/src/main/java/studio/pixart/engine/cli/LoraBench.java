@@ -1,4 +1,4 @@
-package studio.pixart.engine.lora;
+package studio.pixart.engine.cli;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
@@ -10,6 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import studio.pixart.engine.io.SafetensorsWriter;
+import studio.pixart.engine.lora.LoraFile;
+import studio.pixart.engine.lora.LoraMerger;
+import studio.pixart.engine.lora.LoraSpec;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.transformer.PixArtTransformer;
 import studio.pixart.engine.transformer.TransformerConfig;
@@ -22,10 +25,10 @@ import studio.pixart.engine.transformer.TransformerConfig;
  * weight), to change strength (restore + merge again) and to remove it, and the resident memory
  * before, after merging and after removing.
  */
-public final class LoraBench {
+final class LoraBench {
     private LoraBench() {}
 
-    public static void run(PrintWriter out, int rank, long seed) throws IOException {
+    static void run(PrintWriter out, int rank, long seed) throws IOException {
         Torch.prepareThread();
         TransformerConfig cfg = TransformerConfig.pixArtXl(128);
         long t0 = System.nanoTime();
@@ -60,7 +63,7 @@ public final class LoraBench {
                 out.printf("remove (restore): %.2f s%n", removeS);
                 out.printf("resident memory: before %.0f MB, merged %.0f MB (%+.0f MB), removed %.0f MB (%+.0f MB); "
                         + "peak %.0f MB%n", before, afterMerge, afterMerge - before, afterRemove, afterRemove - before,
-                        rssField("VmHWM") / 1e6);
+                        BenchCommand.rssBytes("VmHWM") / 1e6);
             } finally {
                 Files.deleteIfExists(file);
                 Files.deleteIfExists(dir);
@@ -97,19 +100,6 @@ public final class LoraBench {
     }
 
     private static double rssMb() {
-        return rssField("VmRSS") / 1e6;
-    }
-
-    private static long rssField(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
-        return 0;
+        return BenchCommand.rssBytes("VmRSS") / 1e6;
     }
 }
