@@ -96,7 +96,8 @@ public final class LoraMerger {
         }
         for (int i = 0; i < files.size(); i++) {
             LoraFile f = files.get(i);
-            now.add(new Applied(f.name(), wanted.get(i).file(), wanted.get(i).strength(), f.sha256(), f.layout(),
+            now.add(new Applied(f.name(), wanted.get(i).file().toAbsolutePath().normalize(), wanted.get(i).strength(),
+                    f.sha256(), f.layout(),
                     f.factors().size()));
         }
         currentSpecs = wanted;
