@@ -78,6 +78,11 @@ public final class UniPcMultistepScheduler implements Scheduler {
         }
         finalSigmaZero = c.oneOf("final_sigmas_type", c.string("final_sigmas_type", "zero"),
                 "zero", "sigma_min").equals("zero");
+        if (!predictX0 && finalSigmaZero) {
+            // noise prediction multiplies σ_t = 0 by e^h − 1 = ∞ on the last step: diffusers ends in NaN
+            throw c.unsupported("predict_x0", "false with final_sigmas_type \"zero\"",
+                    "true, or final_sigmas_type \"sigma_min\" (the last step would give NaN)");
+        }
         spacing = c.oneOf("timestep_spacing", c.string("timestep_spacing", "linspace"),
                 "linspace", "leading", "trailing");
         stepsOffset = c.integer("steps_offset", 0);
