@@ -2,13 +2,11 @@ package studio.pixart.engine.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -46,6 +44,9 @@ public final class LoraMerger {
     }
 
     private record CacheKey(Path path, long size, long modified) {}
+
+    /** One LoRA's factors for a module and the strength it is merged at. */
+    private record Term(LoraFile.Factors factors, double strength) {}
 
     private final PixArtTransformer transformer;
     private final Map<CacheKey, LoraFile> cache = new HashMap<>();
@@ -195,21 +196,21 @@ public final class LoraMerger {
 
     private void merge(List<LoraFile> files, List<LoraSpec> specs) {
         // group the factors by module so each weight is rebuilt once, with every LoRA's delta
-        Map<String, List<Object[]>> byModule = new LinkedHashMap<>();
+        Map<String, List<Term>> byModule = new LinkedHashMap<>();
         for (int i = 0; i < files.size(); i++) {
             double s = specs.get(i).strength();
             for (LoraFile.Factors x : files.get(i).factors()) {
-                byModule.computeIfAbsent(x.module(), k -> new ArrayList<>()).add(new Object[] {x, s});
+                byModule.computeIfAbsent(x.module(), k -> new ArrayList<>()).add(new Term(x, s));
             }
         }
-        for (Map.Entry<String, List<Object[]>> e : byModule.entrySet()) {
+        for (Map.Entry<String, List<Term>> e : byModule.entrySet()) {
             try (NDManager tmp = Torch.newManager()) {
                 NDArray w = transformer.linearWeight(e.getKey());
                 // (W + d1) + d2 … in float32; every op starts from a tmp-owned array (results belong to
                 // the first operand's manager, and the weights' manager is capped)
                 NDArray acc = null;
-                for (Object[] o : e.getValue()) {
-                    NDArray d = delta(tmp, (LoraFile.Factors) o[0], (double) o[1], w);
+                for (Term term : e.getValue()) {
+                    NDArray d = delta(tmp, term.factors(), term.strength(), w);
                     acc = acc == null ? d.add(w) : acc.add(d); // float16 weights are promoted to float32
 
                 }
@@ -258,10 +259,5 @@ public final class LoraMerger {
                 }
             }
         }
-    }
-
-    @Override
-    public String toString() {
-        return "LoraMerger" + Arrays.toString(applied.toArray());
     }
 }
