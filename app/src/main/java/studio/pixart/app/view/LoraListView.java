@@ -32,7 +32,9 @@ public final class LoraListView extends VBox {
         list.setId("loraItems");
         list.setPrefHeight(110);
         list.setCellFactory(v -> new Row(model));
-        list.setPlaceholder(new Label("No LoRA: add a .safetensors file or a peft adapter folder"));
+        Label empty = new Label("No LoRA: add a .safetensors file or a peft adapter folder");
+        empty.setWrapText(true);
+        list.setPlaceholder(empty);
 
         MenuItem file = new MenuItem("LoRA file (.safetensors)…");
         file.setOnAction(e -> {
@@ -56,6 +58,7 @@ public final class LoraListView extends VBox {
         Label message = new Label();
         message.getStyleClass().add("lora-message");
         message.textProperty().bind(model.message);
+        message.setWrapText(true);
         message.visibleProperty().bind(model.message.isNotEmpty());
         message.managedProperty().bind(message.visibleProperty());
         getChildren().addAll(list, new HBox(6, add, message));
@@ -81,6 +84,7 @@ public final class LoraListView extends VBox {
             on.selectedProperty().bindBidirectional(item.enabled);
             Label name = new Label(item.name());
             name.setMinWidth(60);
+            name.getStyleClass().add("elastic"); // long file names shorten; the tooltip has the whole path
             name.setTooltip(new Tooltip(item.problem().get().isEmpty() ? item.file() : item.problem().get()));
             if (!item.problem().get().isEmpty()) {
                 name.getStyleClass().add("lora-missing");
