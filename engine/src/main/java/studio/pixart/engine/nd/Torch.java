@@ -1,5 +1,6 @@
 package studio.pixart.engine.nd;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
@@ -30,8 +31,14 @@ public final class Torch {
         JniUtils.setGradMode(false);
     }
 
+    /**
+     * A manager on the CPU, whatever the engine's default device: host-side arrays (inputs built
+     * from Java arrays, then moved with {@code toDevice}) and, above all, draws from the seeded CPU
+     * generator. DJL's default device is the GPU wherever one is visible, and a draw there would
+     * come from the CUDA generator: other numbers than the reference's for the same seed.
+     */
     public static NDManager newManager() {
-        return engine().newBaseManager();
+        return engine().newBaseManager(Device.cpu());
     }
 
     /** Seeds libtorch's process-global CPU generator with the full 64-bit seed, as torch.manual_seed. */
