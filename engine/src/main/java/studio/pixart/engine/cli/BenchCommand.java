@@ -63,7 +63,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "N", description = "timed steps after one warm-up step (default: ${DEFAULT-VALUE}); 20 shows whether memory grows")
     int steps = 3;
 
-    @Option(names = "--kv-compress", paramLabel = "on|off", description = "2×2 KV token compression in layers 14–27 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--kv-compress", paramLabel = "on|off|compare", description = "2×2 KV token compression in layers 14–27;"
+            + " compare: one forward pass without and with it, time and PSNR (default: ${DEFAULT-VALUE})")
     String kvCompress = "off";
 
     @Option(names = "--preview", paramLabel = "KIND", description = "none, fast, vae or both: also time the step previews (default: ${DEFAULT-VALUE})")
@@ -167,7 +168,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--lora RANK must be between 1 and 1152, got " + loraRank);
             }
             out.printf("matmul %d×%d×%d float32 through libtorch: %.1f GFLOP/s (median of 5)%n", matmulSize, matmulSize,
-                    matmulSize, matmulGflops(matmulSize, 5));
+                    matmulSize, matmulGflops(matmulSize, 5, Device.cpu(), DataType.FLOAT32));
             LoraBench.run(out, loraRank, seed);
             return 0;
         }
@@ -182,9 +183,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         boolean kv = switch (kvCompress.toLowerCase()) {
             case "on" -> true;
-            case "off" -> false;
-            default -> throw new IllegalArgumentException("--kv-compress is on or off, got " + kvCompress);
+            case "off", "compare" -> false;
+            default -> throw new IllegalArgumentException("--kv-compress is on, off or compare, got " + kvCompress);
         };
+        if (kvCompress.equalsIgnoreCase("compare")) {
+            KvCompressionComparison.run(out, size, textTokens, validTokens, seed);
+            return 0;
+        }
         GenerationRequest.PreviewMode pm = GenerationRequest.PreviewMode.valueOf(preview.toUpperCase());
         Torch.prepareThread();
         PipelineOptions target = PipelineOptions.resolve(device, dtype, null, null);
@@ -225,19 +230,12 @@ final class BenchCommand implements Callable<Integer> {
 
             Torch.seed(seed + 1);
             // drawn on the CPU generator (run is a host manager), then moved like the pipeline's inputs
-            NDArray text = run.randomNormal(new Shape(2, textTokens, cfg.captionChannels())).mul(0.2f)
-                    .toDevice(dev, false).toType(dt, false);
-            long[] mask = new long[2 * textTokens];
-            mask[0] = 1; // negative prompt "" → one token (</s>)
-            for (int i = 0; i < validTokens; i++) {
-                mask[textTokens + i] = 1;
-            }
-            NDArray textMask = run.create(mask, new Shape(2, textTokens)).toDevice(dev, false);
-            NDArray t = run.create(new long[] {500, 500}).toDevice(dev, false);
-            NDArray res = cfg.useAdditionalConditions()
-                    ? run.create(new float[] {size, size, size, size}, new Shape(2, 2)).toDevice(dev, false).toType(dt, false) : null;
-            NDArray ar = cfg.useAdditionalConditions()
-                    ? run.create(new float[] {1f, 1f}, new Shape(2, 1)).toDevice(dev, false).toType(dt, false) : null;
+            CfgInputs in = cfgInputs(run, cfg, size, textTokens, validTokens);
+            NDArray text = in.text().toDevice(dev, false).toType(dt, false);
+            NDArray textMask = in.textMask().toDevice(dev, false);
+            NDArray t = in.timestep().toDevice(dev, false);
+            NDArray res = in.resolution() == null ? null : in.resolution().toDevice(dev, false).toType(dt, false);
+            NDArray ar = in.aspectRatio() == null ? null : in.aspectRatio().toDevice(dev, false).toType(dt, false);
             float[] latents = run.randomNormal(new Shape(1, 4, lat, lat)).toFloatArray();
 
             out.printf("%-7s %9s %9s %9s%n", "step", "seconds", "RSS MB", "preview");
@@ -316,6 +314,28 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** The conditioning of one CFG step: text rows, their mask, timestep 500, micro-conditions where used. */
+    record CfgInputs(NDArray text, NDArray textMask, NDArray timestep, NDArray resolution, NDArray aspectRatio) {}
+
+    /**
+     * Random text embeddings (2 rows × {@code textTokens}, from the generator as seeded by the
+     * caller): the negative row has 1 valid token (the empty prompt's {@code </s>}), the prompt row
+     * {@code validTokens}.
+     */
+    static CfgInputs cfgInputs(NDManager m, TransformerConfig cfg, int size, int textTokens, int validTokens) {
+        NDArray text = m.randomNormal(new Shape(2, textTokens, cfg.captionChannels())).mul(0.2f);
+        long[] mask = new long[2 * textTokens];
+        mask[0] = 1;
+        for (int i = 0; i < validTokens; i++) {
+            mask[textTokens + i] = 1;
+        }
+        NDArray textMask = m.create(mask, new Shape(2, textTokens));
+        NDArray t = m.create(new long[] {500, 500});
+        NDArray res = cfg.useAdditionalConditions() ? m.create(new float[] {size, size, size, size}, new Shape(2, 2)) : null;
+        NDArray ar = cfg.useAdditionalConditions() ? m.create(new float[] {1f, 1f}, new Shape(2, 1)) : null;
+        return new CfgInputs(text, textMask, t, res, ar);
+    }
+
     /**
      * One CFG denoising step on the transformer's device; every intermediate lives in a sub-manager
      * closed before returning. Reading the result back to a Java array also waits for the GPU.
@@ -330,11 +350,6 @@ final class BenchCommand implements Callable<Integer> {
             NDArray guided = uncond.add(halves.get(1).sub(uncond).mul(guidance));
             return guided.get(new NDIndex(":, :4")).toFloatArray();
         }
-    }
-
-    /** GFLOP/s of an n×n×n float32 matmul on the CPU, median of {@code runs} after one warm-up. */
-    static double matmulGflops(int n, int runs) {
-        return matmulGflops(n, runs, Device.cpu(), DataType.FLOAT32);
     }
 
     /**

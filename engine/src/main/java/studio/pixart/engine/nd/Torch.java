@@ -7,7 +7,7 @@ import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * Starts DJL's PyTorch engine offline (the natives come from the bundled jar; nothing is ever
- * downloaded) and prepares worker threads: no autograd, seeded CPU generator.
+ * downloaded) and prepares worker threads (no autograd); seeds libtorch's CPU generator.
  */
 public final class Torch {
     private static volatile Engine engine;
@@ -19,7 +19,7 @@ public final class Torch {
             if (System.getProperty("ai.djl.offline") == null) {
                 System.setProperty("ai.djl.offline", "true");
             }
-            // Keep libtorch's own thread pool to the machine's cores; DJL otherwise inherits OMP defaults.
+            // libtorch keeps its default intra-op thread pool (one thread per core); nothing is set here.
             engine = Engine.getEngine("PyTorch");
         }
         return engine;

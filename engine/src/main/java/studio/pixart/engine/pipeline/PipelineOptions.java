@@ -60,10 +60,6 @@ public record PipelineOptions(Device device, DataType dtype, DataType vaeDtype, 
         return resolve("cpu", "float32", null, null);
     }
 
-    public PipelineOptions withEmbeddingCache(EmbeddingCache c) {
-        return new PipelineOptions(device, dtype, vaeDtype, transformerOptions, c, trimPromptPadding);
-    }
-
     public PipelineOptions withTransformerOptions(TransformerOptions o) {
         return new PipelineOptions(device, dtype, vaeDtype, o, embeddingCache, trimPromptPadding);
     }

@@ -83,7 +83,7 @@ class BenchCommandTest {
         assertTrue(r.err().contains("multiple of 16"), r.err());
         CliTest.Run kv = CliTest.run("bench", "--size", "256", "--kv-compress", "maybe");
         assertEquals(1, kv.code());
-        assertTrue(kv.err().contains("on or off"), kv.err());
+        assertTrue(kv.err().contains("on, off or compare"), kv.err());
     }
 
     @Test
