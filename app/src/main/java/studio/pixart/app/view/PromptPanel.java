@@ -35,8 +35,11 @@ final class PromptPanel {
     private final StudioViewModel vm;
     final TextArea promptArea = new TextArea();
 
-    PromptPanel(StudioViewModel vm) {
+    private final java.util.function.Supplier<javafx.stage.Window> owner;
+
+    PromptPanel(StudioViewModel vm, java.util.function.Supplier<javafx.stage.Window> owner) {
         this.vm = vm;
+        this.owner = owner;
     }
 
     Node build() {
@@ -120,6 +123,7 @@ final class PromptPanel {
                 sectionTitle("Negative prompt"), negative,
                 sectionTitle("Aspect ratio"), picker,
                 sectionTitle("Size"), sizeButtons, sizeLabel, binning,
+                sectionTitle("Start image"), new StartImagePanel(vm, owner).build(),
                 sectionTitle("Settings"), settingsGrid());
         box.getStyleClass().add("sidebar-content");
         VBox.setVgrow(promptArea, Priority.SOMETIMES);

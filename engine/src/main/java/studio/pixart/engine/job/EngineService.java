@@ -370,8 +370,10 @@ public final class EngineService implements GenerationService {
         int step = s.index() + 1;
         job.stepsDone = step;
         long spent = System.nanoTime() - loopStart;
+        // Image to image starts part-way through the schedule: the rate is over the steps run.
+        int ran = step - s.firstIndex();
         job.emit(new JobEvent.Step(job.id, step, s.total(), s.timestep(), Duration.ofNanos(spent),
-                Duration.ofNanos(spent / step * (s.total() - step))));
+                Duration.ofNanos(spent / ran * (s.total() - step))));
         previews.render(s, job::stopRequested, p -> job.emitPreview(
                 new JobEvent.Preview(job.id, step, s.total(), p.kind(), p.imageIndex(), p.image())));
     }

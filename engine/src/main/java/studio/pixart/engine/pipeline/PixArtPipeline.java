@@ -38,9 +38,12 @@ import studio.pixart.engine.vae.TiledVae;
  * owns every tensor; nothing native escapes a call.
  */
 public final class PixArtPipeline implements AutoCloseable {
-    /** What the loop reports after each step (plain arrays, shapes in {@link #latentShape}). */
+    /**
+     * What the loop reports after each step (plain arrays, shapes in {@link #latentShape});
+     * {@code firstIndex} is the first step this run performs (0 unless image to image).
+     */
     public record StepState(int index, int total, double timestep, int[] latentShape, float[] latents,
-                            float[] predOriginal, float[] noisePred) {}
+                            float[] predOriginal, float[] noisePred, int firstIndex) {}
 
     /** Progress of one {@link #generate} call, on the calling thread; every method optional. */
     public interface Listener {
@@ -248,10 +251,6 @@ public final class PixArtPipeline implements AutoCloseable {
 
         int[] latentShape() {
             return new int[] {batch(), channels, latentH, latentW};
-        }
-
-        int latentLength() {
-            return batch() * channels * latentH * latentW;
         }
     }
 
@@ -481,7 +480,8 @@ public final class PixArtPipeline implements AutoCloseable {
                     latents = keepKnownRegion(latents, start, scheduler, i);
                     predOriginal = predOriginal == null ? null : blend(predOriginal, start.clean(), start.repaint());
                 }
-                listener.onStep(new StepState(i, steps, timesteps[i], sizes.latentShape(), latents, predOriginal, guided));
+                listener.onStep(new StepState(i, steps, timesteps[i], sizes.latentShape(), latents, predOriginal, guided,
+                        start.firstStep()));
             }
         }
         return latents;
