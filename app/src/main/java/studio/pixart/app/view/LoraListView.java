@@ -22,19 +22,24 @@ import studio.pixart.app.vm.LoraListModel;
 /**
  * The LoRA list: one row per LoRA with an on/off switch, its name (the file and any problem in
  * the tooltip), a strength slider and a remove button; "Add LoRA" picks a .safetensors file or a
- * peft adapter folder. All state is in {@link LoraListModel}.
+ * peft adapter folder. The list shows only when it has rows. All state is in {@link LoraListModel}.
  */
 public final class LoraListView extends VBox {
+    private static final double ROW_HEIGHT = 34;
+
     public LoraListView(LoraListModel model) {
         getStyleClass().add("lora-list");
         setId("loraList");
         ListView<LoraListModel.Item> list = new ListView<>(model.items);
         list.setId("loraItems");
-        list.setPrefHeight(110);
+        // as tall as its rows (at most four, then it scrolls); hidden while empty, so an unused
+        // LoRA list costs the form one button row
+        list.setFixedCellSize(ROW_HEIGHT);
+        list.prefHeightProperty().bind(Bindings.min(4, Bindings.size(model.items)).multiply(ROW_HEIGHT).add(2));
+        list.minHeightProperty().bind(list.prefHeightProperty());
+        list.visibleProperty().bind(Bindings.isNotEmpty(model.items));
+        list.managedProperty().bind(list.visibleProperty());
         list.setCellFactory(v -> new Row(model));
-        Label empty = new Label("No LoRA: add a .safetensors file or a peft adapter folder");
-        empty.setWrapText(true);
-        list.setPlaceholder(empty);
 
         MenuItem file = new MenuItem("LoRA file (.safetensors)…");
         file.setOnAction(e -> {
