@@ -230,7 +230,8 @@ final class PromptPanel {
         int r = 0;
         for (Node[] row : new Node[][] {
                 {fieldLabel("Steps"), steps}, {fieldLabel("Guidance"), cfg}, {fieldLabel("Sampler"), sampler},
-                {fieldLabel("Seed"), seedRow}, {fieldLabel("Images"), count}, {fieldLabel("Preview"), preview}}) {
+                {fieldLabel("Seed"), seedRow}, {fieldLabel("Images"), count}, {fieldLabel("Preview"), preview},
+                {fieldLabel("LoRA"), new LoraListView(vm.form.loras)}}) {
             g.addRow(r++, row);
             if (row[1] instanceof Region reg) {
                 reg.setMaxWidth(Double.MAX_VALUE);

@@ -164,7 +164,8 @@ public final class JobViewModel {
 
     private static GenerationSettings withPrompt(GenerationSettings s, String prompt) {
         return new GenerationSettings(prompt, s.negativePrompt(), s.steps(), s.guidance(), s.sampler(), s.seed(), false,
-                s.aspect(), s.sizeClass(), s.width(), s.height(), s.numImages(), s.device(), s.dtype(), s.preview(), s.model());
+                s.aspect(), s.sizeClass(), s.width(), s.height(), s.numImages(), s.device(), s.dtype(), s.preview(), s.model(),
+                s.loras());
     }
 
     /**

@@ -20,6 +20,8 @@ import studio.pixart.engine.image.ImageExport;
 import studio.pixart.engine.io.ConfigException;
 import studio.pixart.engine.io.Json;
 import studio.pixart.engine.io.SafetensorsException;
+import studio.pixart.engine.lora.LoraMerger;
+import studio.pixart.engine.lora.LoraSpec;
 import studio.pixart.engine.model.ModelLocator;
 import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.nd.Torch;
@@ -31,6 +33,7 @@ import studio.pixart.engine.pipeline.PixArtPipeline;
 import studio.pixart.engine.pipeline.TextEncoderOptions;
 import studio.pixart.engine.poster.PosterPipeline;
 import studio.pixart.engine.preview.PreviewRenderer;
+import studio.pixart.engine.scheduler.Schedulers;
 
 /**
  * The engine's job runner: one worker thread owns the loaded pipeline and every tensor; jobs run
@@ -54,6 +57,8 @@ public final class EngineService implements GenerationService {
     private volatile Job current;
     private PixArtPipeline loaded;
     private String loadedKey;
+    /** The LoRA set last checked against the model's files (worker thread only). */
+    private List<LoraSpec> lorasChecked = List.of();
 
     public EngineService() {
         this(new EmbeddingCache(EmbeddingCache.defaultDir()), new ModelLocator());
@@ -275,6 +280,12 @@ public final class EngineService implements GenerationService {
                 .withTransformerOptions(PipelineOptions.transformerOptionsFor(req))
                 .withTextEncoder(TextEncoderOptions.parse(req.textEncoder()));
         PipelineFolder folder = PipelineFolder.open(req.model(), null, locator);
+        // before loading anything: a step count the sampler cannot run (a repeated timestep) is refused
+        Schedulers.checkStepCount(req.sampler(), folder.config("scheduler"), req.steps());
+        if (!req.loras().equals(lorasChecked)) {
+            LoraMerger.checkBeforeLoading(req.loras(), folder.component("transformer"));
+            lorasChecked = req.loras();
+        }
         String key = folder.root() + "|" + options.key();
         if (!key.equals(loadedKey)) {
             unload();

@@ -1,6 +1,7 @@
 package studio.pixart.engine.pipeline;
 
 import java.util.List;
+import studio.pixart.engine.lora.LoraSpec;
 
 /**
  * Everything one generation takes; immutable. Defaults are the reference pipeline's (20 steps,
@@ -12,7 +13,7 @@ import java.util.List;
  * @param width              requested final width in pixels (0 = model default)
  * @param height             requested final height in pixels (0 = model default)
  * @param maxSequenceLength  0 = the variant's default (300 Σ, 120 α)
- * @param sampler            dpm | ddim | euler | lcm | sa
+ * @param sampler            a short name of {@code Schedulers.NAMES} (dpm, dpm-karras, euler-a, unipc, …)
  * @param device             auto | cpu | cuda
  * @param dtype              auto | float32 | float16
  * @param seedMode           BATCH: one generator seeded with {@code seed} draws the whole batch's
@@ -22,6 +23,7 @@ import java.util.List;
  *                           reproducible alone
  * @param imageToImage       null for text to image; else the start image, strength and optional
  *                           inpainting mask
+ * @param loras              LoRAs merged into the transformer for this request, in order (empty: none)
  * @param textEncoder        full (the model's T5 weights) | int8 (the opt-in 8-bit copy; changes pixels slightly)
  */
 public record GenerationRequest(
@@ -43,6 +45,7 @@ public record GenerationRequest(
         KvCompressionMode kvCompression,
         SeedMode seedMode,
         ImageToImage imageToImage,
+        List<LoraSpec> loras,
         String textEncoder) {
 
     public enum PreviewMode { NONE, FAST, VAE, BOTH }
@@ -96,12 +99,13 @@ public record GenerationRequest(
         if (!textEncoder.equals("full") && !textEncoder.equals("int8")) {
             throw new IllegalArgumentException("text encoder must be full or int8, got '" + textEncoder + "'");
         }
+        loras = loras == null ? List.of() : List.copyOf(loras);
     }
 
     /** The reference defaults for one prompt. */
     public static GenerationRequest of(String model, String prompt) {
         return new GenerationRequest(model, List.of(prompt), List.of(), 0, 20, 4.5, "dpm", 0, 0, 0, true, 1,
-                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, SeedMode.BATCH, null, "full");
+                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, SeedMode.BATCH, null, List.of(), "full");
     }
 
     public String negativeFor(int promptIndex) {
@@ -113,49 +117,44 @@ public record GenerationRequest(
 
     public GenerationRequest withSeed(long s) {
         return new GenerationRequest(model, prompts, negativePrompts, s, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
     }
 
     public GenerationRequest withSize(int w, int h) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, w, h,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, textEncoder);
-    }
-
-    public GenerationRequest withSteps(int n) {
-        return new GenerationRequest(model, prompts, negativePrompts, seed, n, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
     }
 
     /** full or int8 (see {@link #textEncoder}). */
     public GenerationRequest withTextEncoder(String t) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, t);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, t);
     }
 
     public GenerationRequest withBinning(boolean b) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, textEncoder);
+                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
     }
 
     public GenerationRequest withPreview(PreviewMode p) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, seedMode, imageToImage, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, seedMode, imageToImage, loras, textEncoder);
     }
 
     public GenerationRequest withNumImages(int n) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, n, device, dtype, preview, kvCompression, seedMode, imageToImage, textEncoder);
+                maxSequenceLength, binning, n, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
     }
 
     public GenerationRequest withSeedMode(SeedMode m) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, m, imageToImage, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, m, imageToImage, loras, textEncoder);
     }
 
     /** Starts from an image (null: text to image again). */
     public GenerationRequest withImageToImage(ImageToImage i) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, i, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, i, loras, textEncoder);
     }
 
     /** The number of images: prompts × images per prompt. */
@@ -187,6 +186,21 @@ public record GenerationRequest(
 
     public GenerationRequest withModel(String m) {
         return new GenerationRequest(m, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
+    }
+
+    public GenerationRequest withSampler(String name) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, name, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
+    }
+
+    public GenerationRequest withSteps(int n) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, n, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
+    }
+
+    public GenerationRequest withLoras(List<LoraSpec> l) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, l, textEncoder);
     }
 }

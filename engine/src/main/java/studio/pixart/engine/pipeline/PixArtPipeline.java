@@ -16,6 +16,7 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import studio.pixart.engine.image.ImageResize;
 import studio.pixart.engine.image.RgbImage;
+import studio.pixart.engine.lora.LoraMerger;
 import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.scheduler.NoiseSource;
@@ -72,6 +73,7 @@ public final class PixArtPipeline implements AutoCloseable {
     private final PixArtTransformer transformer;
     private final AutoencoderKL vae;
     private final JsonNode schedulerConfig;
+    private final LoraMerger loraMerger;
 
     private PixArtPipeline(PipelineFolder folder, Device device, DataType dtype, PromptEncoder prompts,
                            PixArtTransformer transformer, AutoencoderKL vae, JsonNode schedulerConfig) {
@@ -82,6 +84,7 @@ public final class PixArtPipeline implements AutoCloseable {
         this.transformer = transformer;
         this.vae = vae;
         this.schedulerConfig = schedulerConfig;
+        this.loraMerger = new LoraMerger(transformer);
     }
 
     /** Loads every component; call on the engine worker thread. */
@@ -145,6 +148,11 @@ public final class PixArtPipeline implements AutoCloseable {
         return transformer;
     }
 
+    /** The LoRAs merged into the transformer now (the last request's). */
+    public List<LoraMerger.Applied> loras() {
+        return loraMerger.applied();
+    }
+
     public int defaultMaxSequenceLength() {
         return folder.variant().defaultMaxSequenceLength;
     }
@@ -181,8 +189,10 @@ public final class PixArtPipeline implements AutoCloseable {
         Map<String, Long> timings = new LinkedHashMap<>();
         long t0 = System.nanoTime();
 
-        // 1. Check inputs: the generated size (the aspect-ratio bin when binning) and the batch
+        // 1. Check inputs: the generated size (the aspect-ratio bin when binning) and the batch;
+        //    then the request's LoRAs merged into the transformer (nothing to do when already merged)
         Sizes sizes = checkInputs(req);
+        loraMerger.apply(req.loras());
 
         // 2. Encode the prompts (and the negative prompts for classifier-free guidance)
         TextConditioning text = encodePrompt(req, sizes);
@@ -250,6 +260,7 @@ public final class PixArtPipeline implements AutoCloseable {
      * space (the request and its start image were validated when built).
      */
     private Sizes checkInputs(GenerationRequest req) {
+        Schedulers.checkStepCount(req.sampler(), schedulerConfig, req.steps());
         boolean alpha = folder.variant() == PipelineFolder.Variant.ALPHA;
         int maxLen = req.maxSequenceLength() > 0 ? req.maxSequenceLength() : defaultMaxSequenceLength();
         int scale = folder.vaeScaleFactor();
@@ -572,8 +583,10 @@ public final class PixArtPipeline implements AutoCloseable {
         List<Map<String, Object>> meta = new ArrayList<>();
         for (int p = 0; p < sizes.numPrompts(); p++) {
             for (int k = 0; k < sizes.imagesPerPrompt(); k++) {
-                meta.add(GenerationMetadata.describe(req, folder, p, k, sizes.reqW(), sizes.reqH(), sizes.genW(),
-                        sizes.genH(), sizes.maxLength(), steps, prompt.tokenCounts()[p], prompt.truncated()[p]));
+                Map<String, Object> m = GenerationMetadata.describe(req, folder, p, k, sizes.reqW(), sizes.reqH(),
+                        sizes.genW(), sizes.genH(), sizes.maxLength(), steps, prompt.tokenCounts()[p], prompt.truncated()[p]);
+                GenerationMetadata.addLoras(m, loraMerger.applied());
+                meta.add(m);
             }
         }
         return meta;
