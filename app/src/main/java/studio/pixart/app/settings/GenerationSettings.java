@@ -53,7 +53,7 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
         List<String> neg = negativePrompt == null || negativePrompt.isBlank() ? List.of() : List.of(negativePrompt);
         return new GenerationRequest(model, List.of(prompt), neg, concreteSeed, steps, guidance, sampler, width, height,
                 0, binning, numImages, device, dtype, GenerationRequest.PreviewMode.valueOf(preview),
-                GenerationRequest.KvCompressionMode.OFF);
+                GenerationRequest.KvCompressionMode.OFF, "auto");
     }
 
     /**

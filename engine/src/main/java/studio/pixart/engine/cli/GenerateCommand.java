@@ -21,7 +21,11 @@ import studio.pixart.engine.job.EngineService;
 import studio.pixart.engine.job.JobEvent;
 import studio.pixart.engine.job.JobHandle;
 import studio.pixart.engine.pipeline.GenerationMetadata;
+import studio.pixart.engine.model.ModelLocator;
+import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.plan.ExecutionPlan;
+import studio.pixart.engine.plan.Plans;
 
 @Command(name = "generate", description = "Generate images from text, as diffusers' PixArt pipelines do for the same settings and seed.")
 final class GenerateCommand implements Callable<Integer> {
@@ -52,6 +56,12 @@ final class GenerateCommand implements Callable<Integer> {
         }
         ImageExport.formatOf(out);
         GenerationRequest req = gen.toRequest().withPreview(pm);
+        if (gen.plan) {
+            ExecutionPlan plan = Plans.forGeneration(PipelineFolder.open(req.model(), null, new ModelLocator()), req);
+            spec.commandLine().getOut().print(plan.describe());
+            spec.commandLine().getOut().flush();
+            return plan.fits() ? 0 : 1;
+        }
         try (EngineService engine = new EngineService()) {
             AtomicReference<JobHandle> handle = new AtomicReference<>();
             Thread hook = new Thread(() -> {
@@ -127,6 +137,8 @@ final class GenerateCommand implements Callable<Integer> {
                     s.elapsed().toMillis() / 1000.0, s.eta().toMillis() / 1000.0);
         } else if (e instanceof JobEvent.Decoding d) {
             err.printf("decoding %d/%d%n", d.tile(), d.tiles());
+        } else if (e instanceof JobEvent.Notice n) {
+            err.println(n.message().startsWith("plan: ") ? n.message() : "note: " + n.message());
         } else if (e instanceof JobEvent.Preview p) {
             writePreview(p, err);
         }

@@ -57,6 +57,14 @@ final class GenerationOptions {
     @Option(names = "--dtype", description = "auto, float32 or float16 (default auto: float16 on GPU, float32 on CPU)")
     String dtype = "auto";
 
+    @Option(names = "--memory", paramLabel = "MODE", description = "auto, low, balanced or high: how much memory a run may "
+            + "use for speed (default auto: from the machine's RAM; see --plan)")
+    String memory = "auto";
+
+    @Option(names = "--plan", description = "print the plan (device, dtype and estimated peak memory per component, "
+            + "the memory mode and why) and exit without generating")
+    boolean plan;
+
     @Option(names = "--kv-compress", paramLabel = "MODE", description = "KV token compression: off, on or auto "
             + "(auto = on at ≥ 3K; default off for generate, auto for poster)")
     String kvCompress = "off";
@@ -108,6 +116,6 @@ final class GenerationOptions {
         }
         return new GenerationRequest(model, prompts, negatives, seed, steps, guidance, sampler, w, h,
                 maxSequenceLength, !noBinning, numImages, device, dtype, PreviewMode.NONE,
-                KvCompressionMode.valueOf(kvCompress.toUpperCase()));
+                KvCompressionMode.valueOf(kvCompress.toUpperCase()), memory);
     }
 }

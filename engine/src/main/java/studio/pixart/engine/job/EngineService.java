@@ -29,6 +29,10 @@ import studio.pixart.engine.pipeline.GenerationMetadata;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.PipelineOptions;
 import studio.pixart.engine.pipeline.PixArtPipeline;
+import studio.pixart.engine.plan.ExecutionPlan;
+import studio.pixart.engine.plan.InsufficientMemoryException;
+import studio.pixart.engine.plan.Plans;
+import studio.pixart.engine.transformer.TransformerOptions;
 import studio.pixart.engine.poster.PosterPipeline;
 import studio.pixart.engine.preview.PreviewRenderer;
 
@@ -78,6 +82,8 @@ public final class EngineService implements GenerationService {
     private final class Job implements JobHandle {
         final long id = IDS.incrementAndGet();
         final GenerationRequest request;
+        /** Null for a generation. */
+        final PosterSpec poster;
         final Work work;
         final Consumer<JobEvent> listener;
         final CompletableFuture<JobEvent> done = new CompletableFuture<>();
@@ -94,8 +100,9 @@ public final class EngineService implements GenerationService {
         private int deliveredStep;
         private JobEvent.Preview held;
 
-        Job(GenerationRequest request, Work work, Consumer<JobEvent> listener) {
+        Job(GenerationRequest request, PosterSpec poster, Work work, Consumer<JobEvent> listener) {
             this.request = request;
+            this.poster = poster;
             this.work = work;
             this.listener = listener;
         }
@@ -183,12 +190,12 @@ public final class EngineService implements GenerationService {
 
     @Override
     public JobHandle submit(GenerationRequest request, Consumer<JobEvent> listener) {
-        return enqueue(new Job(request, this::generate, listener == null ? e -> { } : listener));
+        return enqueue(new Job(request, null, this::generate, listener == null ? e -> { } : listener));
     }
 
     @Override
     public JobHandle submitPoster(GenerationRequest request, PosterSpec spec, Consumer<JobEvent> listener) {
-        return enqueue(new Job(request, (pipe, job) -> poster(pipe, job, spec), listener == null ? e -> { } : listener));
+        return enqueue(new Job(request, spec, (pipe, job) -> poster(pipe, job, spec), listener == null ? e -> { } : listener));
     }
 
     private JobHandle enqueue(Job job) {
@@ -268,18 +275,27 @@ public final class EngineService implements GenerationService {
         }
     }
 
-    /** The pipeline for the job's model and options: the loaded one while they stay the same. */
+    /**
+     * The pipeline for the job's model and plan: the loaded one while they stay the same. The job
+     * is planned first ({@link Plans}) and refused, before anything is loaded, when it cannot fit.
+     */
     private PixArtPipeline pipelineFor(Job job) {
         GenerationRequest req = job.request;
-        PipelineOptions options = PipelineOptions.resolve(req.device(), req.dtype(), null, embeddingCache)
-                .withTransformerOptions(PipelineOptions.transformerOptionsFor(req));
         PipelineFolder folder = PipelineFolder.open(req.model(), null, locator);
-        String key = folder.root() + "|" + options.key();
+        ExecutionPlan plan = job.poster == null ? Plans.forGeneration(folder, req)
+                : Plans.forPoster(folder, req, job.poster.width(), job.poster.height(), job.poster.strength(),
+                        job.poster.nativeOnePass());
+        plan.requireFits();
+        TransformerOptions.KvCompression kv = PipelineOptions.kvCompressionFor(req);
+        String key = folder.root() + "|" + PipelineOptions.of(plan, kv, embeddingCache).key();
         if (!key.equals(loadedKey)) {
             unload();
+            job.emit(new JobEvent.Notice(job.id, "plan: " + plan.summary() + " — " + plan.machine().gpu().message()));
+            plan.notes().forEach(n -> job.emit(new JobEvent.Notice(job.id, n)));
             job.emit(new JobEvent.LoadingModel(job.id, "model", 0));
-            loaded = PixArtPipeline.load(folder, options,
-                    (component, progress) -> job.emit(new JobEvent.LoadingModel(job.id, component, progress)));
+            loaded = Plans.load(folder, plan, req, kv, embeddingCache,
+                    (component, progress) -> job.emit(new JobEvent.LoadingModel(job.id, component, progress)),
+                    n -> job.emit(new JobEvent.Notice(job.id, n)));
             loadedKey = key;
         }
         return loaded;
@@ -307,6 +323,11 @@ public final class EngineService implements GenerationService {
             @Override
             public void onDecoding(int done, int total) {
                 job.emit(new JobEvent.Decoding(job.id, done, total));
+            }
+
+            @Override
+            public void onNotice(String message) {
+                job.emit(new JobEvent.Notice(job.id, message));
             }
         }, job::stopRequested);
         Map<String, Duration> timings = durations(result.timingsMillis());
@@ -377,6 +398,9 @@ public final class EngineService implements GenerationService {
     }
 
     static String adviceFor(RuntimeException e) {
+        if (e instanceof InsufficientMemoryException m) {
+            return m.advice();
+        }
         if (e instanceof SafetensorsException) {
             return "A weight file is damaged or incomplete: download the model again.";
         }

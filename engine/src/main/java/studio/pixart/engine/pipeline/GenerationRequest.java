@@ -15,6 +15,7 @@ import java.util.List;
  * @param sampler            dpm | ddim | euler | lcm | sa
  * @param device             auto | cpu | cuda
  * @param dtype              auto | float32 | float16
+ * @param memory             auto | low | balanced | high (see {@code MemoryMode})
  */
 public record GenerationRequest(
         String model,
@@ -32,7 +33,8 @@ public record GenerationRequest(
         String device,
         String dtype,
         PreviewMode preview,
-        KvCompressionMode kvCompression) {
+        KvCompressionMode kvCompression,
+        String memory) {
 
     public enum PreviewMode { NONE, FAST, VAE, BOTH }
 
@@ -75,12 +77,15 @@ public record GenerationRequest(
         if (kvCompression == null) {
             kvCompression = KvCompressionMode.OFF;
         }
+        if (memory == null) {
+            memory = "auto";
+        }
     }
 
     /** The reference defaults for one prompt. */
     public static GenerationRequest of(String model, String prompt) {
         return new GenerationRequest(model, List.of(prompt), List.of(), 0, 20, 4.5, "dpm", 0, 0, 0, true, 1,
-                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF);
+                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, "auto");
     }
 
     public String negativeFor(int promptIndex) {
@@ -92,26 +97,41 @@ public record GenerationRequest(
 
     public GenerationRequest withSeed(long s) {
         return new GenerationRequest(model, prompts, negativePrompts, s, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, memory);
     }
 
     public GenerationRequest withSize(int w, int h) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, w, h,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, memory);
     }
 
     public GenerationRequest withBinning(boolean b) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, memory);
     }
 
     public GenerationRequest withPreview(PreviewMode p) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, memory);
+    }
+
+    public GenerationRequest withDevice(String dev, String type) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, dev, type, preview, kvCompression, memory);
+    }
+
+    public GenerationRequest withKvCompression(KvCompressionMode kv) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kv, memory);
+    }
+
+    public GenerationRequest withMemory(String m) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, m);
     }
 
     public GenerationRequest withModel(String m) {
         return new GenerationRequest(m, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, memory);
     }
 }

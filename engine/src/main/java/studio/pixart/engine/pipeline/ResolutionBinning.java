@@ -85,6 +85,21 @@ public final class ResolutionBinning {
         return best;
     }
 
+    /**
+     * {requested height, requested width, generated height, generated width} of a request: a size
+     * of 0 is the model's default ({@code sampleSize × vaeScale}); with binning the image is
+     * generated at the nearest bin and resized back.
+     */
+    public static int[] sizes(int sampleSize, boolean alpha, int vaeScale, int reqWidth, int reqHeight, boolean binning) {
+        int reqH = reqHeight > 0 ? reqHeight : sampleSize * vaeScale;
+        int reqW = reqWidth > 0 ? reqWidth : sampleSize * vaeScale;
+        if (!binning) {
+            return new int[] {reqH, reqW, reqH, reqW};
+        }
+        Bin bin = forSampleSize(sampleSize, alpha).classify(reqH, reqW);
+        return new int[] {reqH, reqW, bin.height(), bin.width()};
+    }
+
     /** The size the image is resized to before the center crop: truncated, may exceed the request. */
     public static int[] resizedSize(int binHeight, int binWidth, int reqHeight, int reqWidth) {
         double scale = Math.max((double) reqHeight / binHeight, (double) reqWidth / binWidth);

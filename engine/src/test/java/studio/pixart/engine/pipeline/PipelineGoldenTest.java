@@ -39,7 +39,7 @@ class PipelineGoldenTest {
                 call.get("seed").asLong(), call.get("num_inference_steps").asInt(), call.get("guidance_scale").asDouble(),
                 sampler, call.get("width").asInt(), call.get("height").asInt(), call.get("max_sequence_length").asInt(),
                 call.path("use_resolution_binning").asBoolean(false), call.path("num_images_per_prompt").asInt(1),
-                "cpu", "float32", GenerationRequest.PreviewMode.NONE, GenerationRequest.KvCompressionMode.OFF);
+                "cpu", "float32", GenerationRequest.PreviewMode.NONE, GenerationRequest.KvCompressionMode.OFF, "auto");
     }
 
     @ParameterizedTest
