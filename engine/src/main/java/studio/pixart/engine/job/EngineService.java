@@ -264,7 +264,8 @@ public final class EngineService implements GenerationService {
                 unload();
                 job.finish(new JobEvent.Failed(job.id, msg, adviceForMemory()), JobHandle.State.FAILED);
             } else {
-                job.finish(new JobEvent.Failed(job.id, msg, adviceFor(e)), JobHandle.State.FAILED);
+                job.finish(new JobEvent.Failed(job.id, e instanceof InsufficientMemoryException m ? m.refusal() : msg,
+                        adviceFor(e)), JobHandle.State.FAILED);
             }
         } catch (Error e) {
             // Any other error (a native library problem, a stack overflow) still ends the job, so

@@ -6,12 +6,19 @@ package studio.pixart.engine.plan;
  */
 public final class InsufficientMemoryException extends IllegalArgumentException {
     private final transient ExecutionPlan plan;
+    private final String refusal;
     private final String advice;
 
-    public InsufficientMemoryException(String message, String advice, ExecutionPlan plan) {
-        super(message + ": " + advice);
+    public InsufficientMemoryException(String refusal, String advice, ExecutionPlan plan) {
+        super(refusal + ": " + advice);
+        this.refusal = refusal;
         this.advice = advice;
         this.plan = plan;
+    }
+
+    /** What does not fit, with the numbers (the message without the advice). */
+    public String refusal() {
+        return refusal;
     }
 
     public String advice() {

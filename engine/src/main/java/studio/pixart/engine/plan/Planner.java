@@ -429,8 +429,8 @@ public final class Planner {
         if (!job.poster() && Math.max(job.outWidth(), job.outHeight()) > 1.5 * native_) {
             tips.add("the poster path for sizes above the model's " + native_ + " px (pixart poster: a base image refined at the target size)");
         }
-        if (p.memoryMode() != MemoryMode.LOW) {
-            tips.add("--memory low");
+        if (p.memoryMode() != MemoryMode.LOW && fitsQuietly(m, job, mc, new Overrides(o.device(), o.dtype(), "low"), gpu)) {
+            tips.add("--memory low (fits)");
         }
         if (gpu) {
             tips.add("--device cpu (the CPU has " + ExecutionPlan.gb(mc.ramTotalBytes()) + " RAM)");
