@@ -6,6 +6,8 @@ import picocli.CommandLine.Option;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.GenerationRequest.KvCompressionMode;
 import studio.pixart.engine.pipeline.GenerationRequest.PreviewMode;
+import studio.pixart.engine.plan.MemoryMode;
+import studio.pixart.engine.plan.Planner;
 
 /** The options every generating command takes (generate, poster). */
 final class GenerationOptions {
@@ -85,6 +87,8 @@ final class GenerationOptions {
         if (prompts.isEmpty()) {
             throw new IllegalArgumentException("missing --prompt TEXT");
         }
+        MemoryMode.parse(memory); // an unknown mode is an error before anything is opened
+        Planner.parseDtype(dtype);
         int w = width;
         int h = height;
         if (aspect != null) {
