@@ -486,11 +486,11 @@ public final class Planner {
             case "cpu" -> false;
             case "cuda", "gpu" -> {
                 if (!gpuUsable) {
-                    throw new IllegalArgumentException("--device cuda: the GPU cannot be used — " + status.message());
+                    throw new IllegalArgumentException("device cuda: the GPU cannot be used — " + status.message());
                 }
                 yield true;
             }
-            default -> throw new IllegalArgumentException("--device must be auto, cpu or cuda, got '" + device + "'");
+            default -> throw new IllegalArgumentException("device must be auto, cpu or cuda, got '" + device + "'");
         };
     }
 
