@@ -173,7 +173,7 @@ final class BenchCommand implements Callable<Integer> {
 
         // Plan first: an impossible size is refused with the numbers before anything is allocated.
         TransformerConfig cfg = xl(size);
-        ModelSpec model = ModelSpec.transformerOnly(cfg, TensorDType.F32);
+        ModelSpec model = ModelSpec.transformerOnly(cfg);
         if (pm == GenerationRequest.PreviewMode.VAE || pm == GenerationRequest.PreviewMode.BOTH) {
             model = model.withVae(sdxlVae(), SDXL_VAE_PARAMETERS, TensorDType.F32);
         }

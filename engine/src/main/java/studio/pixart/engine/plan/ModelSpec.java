@@ -13,6 +13,7 @@ import studio.pixart.engine.vae.VaeConfig;
  * (no weight is touched): each component's configuration, parameter count and the dtype most of
  * its weights are stored in.
  *
+ * @param transformerFileDtype null when the weights are built in memory (the benchmark)
  * @param t5 null when the plan has no text encoder (the benchmark's transformer alone)
  * @param vae null when the plan has no VAE
  */
@@ -35,10 +36,13 @@ public record ModelSpec(String label, boolean alpha,
                 tc, tr[0], trd, t5, te[0], ted, vc, va[0], vad);
     }
 
-    /** The transformer alone, weights built in memory in {@code dtype} (for {@code pixart bench}). */
-    public static ModelSpec transformerOnly(TransformerConfig c, TensorDType dtype) {
-        return new ModelSpec("PixArt transformer " + c.numLayers() + "×" + c.innerDim(), false, c,
-                transformerParameters(c), dtype, null, 0, null, null, 0, null);
+    /**
+     * The transformer alone, its weights built in memory (for {@code pixart bench}): no file, so
+     * {@code transformerFileDtype} is null and the weights count as resident, never as mapped.
+     */
+    public static ModelSpec transformerOnly(TransformerConfig c) {
+        return new ModelSpec("PixArt transformer " + c.numLayers() + "×" + c.innerDim() + " (random weights)", false, c,
+                transformerParameters(c), null, null, 0, null, null, 0, null);
     }
 
     /** This spec with a VAE of {@code params} parameters in {@code dtype} (the benchmark's VAE previews). */

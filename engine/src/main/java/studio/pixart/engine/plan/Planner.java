@@ -33,11 +33,15 @@ import studio.pixart.engine.vae.TiledVae;
  * Per component, weights (parameters × the dtype's bytes; weights whose file dtype is the compute
  * dtype on the CPU are the mapped file, not a copy) and the largest working memory:
  * <ul>
- *   <li>transformer: {@value #TOKEN_ACTIVATIONS} token-wide tensors alive in a block (B'·N·D each,
- *       B' = batch × 2 with CFG, N image tokens, D hidden width) plus the largest chunk: attention
- *       scores, at most the attention budget and {@value #SCORE_COPIES} copies of it (scores, scaled,
- *       probabilities; float16 adds the float32 softmax), or the feed-forward's 4·D-wide chunk with
- *       GELU's temporaries ({@value #FF_COPIES} copies);</li>
+ *   <li>transformer: the larger of a block's end ({@value #TOKEN_ACTIVATIONS} token-wide tensors,
+ *       B'·N·D each, B' = batch × 2 with CFG, N image tokens, D hidden width: the block scope keeps
+ *       every intermediate until the block ends) and its self-attention
+ *       ({@value #ATTENTION_PHASE_TOKENS} token-wide tensors plus {@value #SCORE_COPIES} copies of a
+ *       score chunk — scores, scaled, probabilities; float16 adds the float32 softmax — a chunk being
+ *       at most the attention budget), plus {@value #XL_BLOCK_WORKSPACE} bytes × (D/1152)² of
+ *       transient weight copies. Fitted to one CFG forward of XL-width blocks on the CPU (peak RSS
+ *       added by the forward: 0.875 GB at 512 px, 2.71 GB at 1024 px with a 512 MB budget and
+ *       2.69 GB with 128 MB: the block's end dominates, not the score chunks);</li>
  *   <li>T5: one block converted (per-block mode) or all weights (copied), and a prompt's activations;</li>
  *   <li>VAE: {@link TiledVae#planDecode}'s estimate for the tile it will choose (calibrated there),
  *       for the poster path also the tiled encode;</li>
@@ -50,9 +54,13 @@ import studio.pixart.engine.vae.TiledVae;
  */
 public final class Planner {
     static final long BASELINE_BYTES = 400_000_000L;
-    static final double TOKEN_ACTIVATIONS = 20;
+    /** Token-wide tensors alive at a block's peak (its end, after the feed-forward); fitted, see the class comment. */
+    static final double TOKEN_ACTIVATIONS = 65;
+    /** Token-wide tensors alive while the self-attention's score chunks exist. */
+    static final double ATTENTION_PHASE_TOKENS = 30;
     static final double SCORE_COPIES = 3;
-    static final double FF_COPIES = 7;
+    /** Transient weight copies and workspaces of an XL-width (1152) block, scaled with D². */
+    static final double XL_BLOCK_WORKSPACE = 263e6;
     /** CUDA context, cuBLAS/cuDNN workspaces. */
     static final long GPU_RESERVE_BYTES = 700_000_000L;
     /** libtorch's caching allocator rounds and keeps blocks: estimates on the GPU are scaled by this. */
@@ -311,16 +319,14 @@ public final class Planner {
         double n = tokens(c, job, vaeScale);
         double d = c.innerDim();
         int b = bytes(dtype);
-        double tokensWide = TOKEN_ACTIVATIONS * rows * n * d * b;
+        double token = rows * n * d * b;
         // self-attention scores: the lower half of the blocks is never compressed, so M = N there
         double scoreRow = rows * c.numHeads() * n * 4;
         double scoreRows = Math.max(1, Math.min(n, Math.floor(budget / scoreRow)));
         double scoreElems = rows * c.numHeads() * scoreRows * n;
         double scores = scoreElems * (SCORE_COPIES * b + (dtype == DataType.FLOAT16 ? 8 : 0));
-        double ffRow = rows * 4 * d * 4;
-        double ffRows = Math.max(1, Math.min(n, Math.floor(budget / ffRow)));
-        double ff = rows * ffRows * 4 * d * b * FF_COPIES;
-        return (long) (tokensWide + Math.max(scores, ff));
+        double workspace = XL_BLOCK_WORKSPACE * (d / 1152) * (d / 1152);
+        return (long) (workspace + Math.max(TOKEN_ACTIVATIONS * token, ATTENTION_PHASE_TOKENS * token + scores));
     }
 
     static long t5ActivationBytes(ModelSpec m, int textLength, DataType dtype) {

@@ -165,11 +165,11 @@ class PlannerTest {
 
     @Test
     void bench100000IsRefused() {
-        ModelSpec xl = ModelSpec.transformerOnly(TransformerConfig.pixArtXl(100000 / 8), TensorDType.F32);
+        ModelSpec xl = ModelSpec.transformerOnly(TransformerConfig.pixArtXl(100000 / 8));
         ExecutionPlan p = Planner.plan(xl, JobSpec.bench(100000, 300, false), LAPTOP, new Planner.Overrides("cpu", "float32", "auto"));
         assertFalse(p.fits());
         assertTrue(p.refusal().startsWith("needs ~") && p.refusal().contains("this machine has 24 GB"), p.refusal());
-        assertTrue(Planner.plan(ModelSpec.transformerOnly(TransformerConfig.pixArtXl(64), TensorDType.F32), JobSpec.bench(512, 300, false),
+        assertTrue(Planner.plan(ModelSpec.transformerOnly(TransformerConfig.pixArtXl(64)), JobSpec.bench(512, 300, false),
                 LAPTOP, Planner.Overrides.auto()).fits());
     }
 
