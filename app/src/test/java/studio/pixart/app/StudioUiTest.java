@@ -146,7 +146,7 @@ class StudioUiTest {
 
         // open the tiny golden pipeline by typing its folder into the model field
         robot.clickOn("#modelSpec").write(model.toString()).type(KeyCode.ENTER);
-        waitUntil("model loaded", () -> vm().model.info.get() != null);
+        waitUntil("model loaded", 60, () -> vm().model.info.get() != null); // 12-15 s under a load of 40
         assertTrue(vm().model.info.get().usable(), vm().model.message.get());
         assertEquals("PixArt-\u03a3 16px", text("#modelName"));
 

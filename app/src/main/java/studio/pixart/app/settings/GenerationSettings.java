@@ -52,13 +52,15 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
 
     /**
      * The engine request for this form with a concrete seed; {@code binning} as planned for the
-     * model (width/height are then the delivered size the engine resizes and crops to).
+     * model (width/height are then the delivered size the engine resizes and crops to). Each image
+     * of a batch has its own seed (concreteSeed + k), recorded in its metadata, so any one of them
+     * can be made again alone.
      */
     public GenerationRequest toRequest(long concreteSeed, boolean binning) {
         List<String> neg = negativePrompt == null || negativePrompt.isBlank() ? List.of() : List.of(negativePrompt);
         return new GenerationRequest(model, List.of(prompt), neg, concreteSeed, steps, guidance, sampler, width, height,
                 0, binning, numImages, device, dtype, GenerationRequest.PreviewMode.valueOf(preview),
-                GenerationRequest.KvCompressionMode.OFF, "auto");
+                GenerationRequest.KvCompressionMode.OFF, GenerationRequest.SeedMode.PER_IMAGE, null, "auto");
     }
 
     /**

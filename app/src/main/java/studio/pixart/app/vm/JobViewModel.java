@@ -59,7 +59,7 @@ public final class JobViewModel {
     /** Which job the UI listens to: events of older jobs (late deliveries) are dropped. */
     private long jobToken;
     private RgbImage lastPreview;
-    /** The running poster's stage ("base", "upscale", ...) and the last step or tile of it. */
+    /** The running poster's stage (BASE, UPSCALE, ...) and the last step or tile of it. */
     private JobEvent.Stage lastStage;
     /** The last denoising step reported (for "cancelled at step n / total"). */
     private JobEvent.Step lastStep;
@@ -236,7 +236,8 @@ public final class JobViewModel {
     private static studio.pixart.engine.pipeline.GenerationRequest requestFor(QueuedJob job) {
         var request = job.settings.toRequest(job.settings.seed(), job.binning).withModel(job.model.root().toString());
         if (job.start != null) {
-            throw new IllegalArgumentException("starting from an image needs the engine's image-to-image support");
+            request = request.withImageToImage(new studio.pixart.engine.pipeline.ImageToImage(job.start.image(),
+                    job.start.strength(), job.start.mask()));
         }
         return request;
     }
@@ -349,22 +350,20 @@ public final class JobViewModel {
     static double posterProgress(JobEvent.Stage st) {
         double f = st.total() <= 0 ? 0 : Math.min(1, st.done() / (double) st.total());
         return switch (st.stage()) {
-            case "base" -> 0.30 * f;
-            case "upscale" -> 0.30 + 0.05 * f;
-            case "refine" -> 0.35 + 0.55 * f;
-            default -> 0.90 + 0.10 * f;
+            case BASE -> 0.30 * f;
+            case UPSCALE -> 0.30 + 0.05 * f;
+            case REFINE -> 0.35 + 0.55 * f;
+            case DECODE -> 0.90 + 0.10 * f;
         };
     }
 
     static String stageText(JobEvent.Stage st) {
-        String name = switch (st.stage()) {
-            case "base" -> "Base image: step";
-            case "upscale" -> "Upscaling";
-            case "refine" -> "Refining at full size: step";
-            case "decode" -> "Decoding tile";
-            default -> st.stage();
+        return switch (st.stage()) {
+            case BASE -> "Base image: step " + st.done() + " / " + st.total();
+            case UPSCALE -> "Upscaling\u2026";
+            case REFINE -> "Refining at full size: step " + st.done() + " / " + st.total();
+            case DECODE -> "Decoding tile " + st.done() + " / " + st.total();
         };
-        return st.stage().equals("upscale") ? name + "\u2026" : name + " " + st.done() + " / " + st.total();
     }
 
     /** What was cancelled, where: "Cancelled at step 8 / 20", "Poster cancelled while upscaling". */
@@ -374,11 +373,10 @@ public final class JobViewModel {
                 return "Poster cancelled before it started";
             }
             return "Poster cancelled " + switch (lastStage.stage()) {
-                case "base" -> "in the base image at step " + lastStage.done() + " / " + lastStage.total();
-                case "upscale" -> "while upscaling";
-                case "refine" -> "in the refinement at step " + lastStage.done() + " / " + lastStage.total();
-                case "decode" -> "while decoding (tile " + lastStage.done() + " / " + lastStage.total() + ")";
-                default -> "in stage " + lastStage.stage();
+                case BASE -> "in the base image at step " + lastStage.done() + " / " + lastStage.total();
+                case UPSCALE -> "while upscaling";
+                case REFINE -> "in the refinement at step " + lastStage.done() + " / " + lastStage.total();
+                case DECODE -> "while decoding (tile " + lastStage.done() + " / " + lastStage.total() + ")";
             };
         }
         if (lastStep == null) {

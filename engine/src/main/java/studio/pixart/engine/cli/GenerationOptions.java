@@ -120,6 +120,6 @@ final class GenerationOptions {
         }
         return new GenerationRequest(model, prompts, negatives, seed, steps, guidance, sampler, w, h,
                 maxSequenceLength, !noBinning, numImages, device, dtype, PreviewMode.NONE,
-                KvCompressionMode.valueOf(kvCompress.toUpperCase()), memory);
+                KvCompressionMode.valueOf(kvCompress.toUpperCase()), GenerationRequest.SeedMode.BATCH, null, memory);
     }
 }

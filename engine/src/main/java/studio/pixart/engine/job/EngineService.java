@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
@@ -355,7 +354,7 @@ public final class EngineService implements GenerationService {
                 if (stage == PosterPipeline.Stage.UPSCALE) {
                     loopStart[0] = System.nanoTime(); // the refinement's ETA counts the refinement only
                 }
-                job.emit(new JobEvent.Stage(job.id, stage.name().toLowerCase(Locale.ROOT), done, total));
+                job.emit(new JobEvent.Stage(job.id, stage, done, total));
             }
 
             @Override

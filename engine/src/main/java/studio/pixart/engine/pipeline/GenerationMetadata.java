@@ -24,7 +24,9 @@ public final class GenerationMetadata {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("prompt", req.prompts().get(promptIndex));
         m.put("negative_prompt", req.negativeFor(promptIndex));
-        m.put("seed", req.seed());
+        // The seed that makes this image alone (per-image seeds), or the batch's one seed.
+        m.put("seed", req.seedFor(promptIndex * req.numImages() + imageIndex));
+        m.put("seed_mode", req.seedMode() == GenerationRequest.SeedMode.PER_IMAGE ? "per-image" : "batch");
         m.put("image_index", imageIndex);
         m.put("num_images", req.numImages());
         m.put("steps", steps);
@@ -43,6 +45,10 @@ public final class GenerationMetadata {
         m.put("device", req.device());
         m.put("dtype", req.dtype());
         m.put("kv_compression", req.kvCompression().name().toLowerCase());
+        if (req.imageToImage() != null) {
+            m.put("strength", req.imageToImage().strength());
+            m.put("inpainting", req.imageToImage().inpainting());
+        }
         m.put("engine", "pixart-studio " + ENGINE_VERSION);
         return m;
     }
@@ -59,6 +65,7 @@ public final class GenerationMetadata {
                 .append(", Sampler: ").append(samplerLabel(String.valueOf(m.get("sampler"))))
                 .append(", CFG scale: ").append(m.get("guidance"))
                 .append(", Seed: ").append(m.get("seed"))
+                .append(m.containsKey("strength") ? ", Denoising strength: " + m.get("strength") : "")
                 .append(", Size: ").append(m.get("width")).append("x").append(m.get("height"))
                 .append(", Model: ").append(m.get("model"))
                 .append(", Max sequence length: ").append(m.get("max_sequence_length"))

@@ -15,6 +15,13 @@ import java.util.List;
  * @param sampler            dpm | ddim | euler | lcm | sa
  * @param device             auto | cpu | cuda
  * @param dtype              auto | float32 | float16
+ * @param seedMode           BATCH: one generator seeded with {@code seed} draws the whole batch's
+ *                           noise (a diffusers call with one torch.Generator; the default);
+ *                           PER_IMAGE: image k of the batch (prompt-major) has its own generator
+ *                           seeded with seed + k (a list of generators), so each image is
+ *                           reproducible alone
+ * @param imageToImage       null for text to image; else the start image, strength and optional
+ *                           inpainting mask
  * @param memory             auto | low | balanced | high (see {@code MemoryMode})
  */
 public record GenerationRequest(
@@ -34,9 +41,14 @@ public record GenerationRequest(
         String dtype,
         PreviewMode preview,
         KvCompressionMode kvCompression,
+        SeedMode seedMode,
+        ImageToImage imageToImage,
         String memory) {
 
     public enum PreviewMode { NONE, FAST, VAE, BOTH }
+
+    /** How the seed maps to the images of a batch (see {@link #seedFor}). */
+    public enum SeedMode { BATCH, PER_IMAGE }
 
     public enum KvCompressionMode { OFF, ON, AUTO }
 
@@ -77,6 +89,9 @@ public record GenerationRequest(
         if (kvCompression == null) {
             kvCompression = KvCompressionMode.OFF;
         }
+        if (seedMode == null) {
+            seedMode = SeedMode.BATCH;
+        }
         if (memory == null) {
             memory = "auto";
         }
@@ -85,7 +100,7 @@ public record GenerationRequest(
     /** The reference defaults for one prompt. */
     public static GenerationRequest of(String model, String prompt) {
         return new GenerationRequest(model, List.of(prompt), List.of(), 0, 20, 4.5, "dpm", 0, 0, 0, true, 1,
-                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, "auto");
+                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, SeedMode.BATCH, null, "auto");
     }
 
     public String negativeFor(int promptIndex) {
@@ -97,41 +112,85 @@ public record GenerationRequest(
 
     public GenerationRequest withSeed(long s) {
         return new GenerationRequest(model, prompts, negativePrompts, s, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, memory);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, memory);
     }
 
     public GenerationRequest withSize(int w, int h) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, w, h,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, memory);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, memory);
     }
 
     public GenerationRequest withBinning(boolean b) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, memory);
+                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, memory);
     }
 
     public GenerationRequest withPreview(PreviewMode p) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, memory);
+                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, seedMode, imageToImage, memory);
+    }
+
+    public GenerationRequest withNumImages(int n) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, n, device, dtype, preview, kvCompression, seedMode, imageToImage, memory);
+    }
+
+    public GenerationRequest withSeedMode(SeedMode m) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, m, imageToImage, memory);
+    }
+
+    /** Starts from an image (null: text to image again). */
+    public GenerationRequest withImageToImage(ImageToImage i) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, i, memory);
+    }
+
+    /** The number of images: prompts × images per prompt. */
+    public int batchSize() {
+        return prompts.size() * numImages;
+    }
+
+    /**
+     * The seed that reproduces image {@code batchIndex} (prompt-major) alone, with one image and
+     * {@link SeedMode#PER_IMAGE} (or BATCH: one image has one generator either way): seed + index
+     * per image; under {@link SeedMode#BATCH} the batch's one seed (image k &gt; 0 then needs the
+     * whole batch to be reproduced).
+     */
+    public long seedFor(int batchIndex) {
+        return seedMode == SeedMode.PER_IMAGE ? seed + batchIndex : seed;
+    }
+
+    /**
+     * Seed variations: {@code n} more images of this request's prompt(s) and settings from the
+     * next seeds (seed + 1 … seed + n for one prompt), one generator per image, so each variation is
+     * reproducible alone from the seed recorded in its metadata.
+     */
+    public GenerationRequest variations(int n) {
+        if (n < 1 || n > 64) {
+            throw new IllegalArgumentException("number of variations must be between 1 and 64, got " + n);
+        }
+        return withSeed(seed + 1).withNumImages(n).withSeedMode(SeedMode.PER_IMAGE);
     }
 
     public GenerationRequest withDevice(String dev, String type) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, dev, type, preview, kvCompression, memory);
+                maxSequenceLength, binning, numImages, dev, type, preview, kvCompression, seedMode, imageToImage, memory);
     }
 
     public GenerationRequest withKvCompression(KvCompressionMode kv) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kv, memory);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kv, seedMode, imageToImage, memory);
     }
 
+    /** The memory mode: auto, low, balanced or high. */
     public GenerationRequest withMemory(String m) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, m);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, m);
     }
 
     public GenerationRequest withModel(String m) {
         return new GenerationRequest(m, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, memory);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, memory);
     }
 }

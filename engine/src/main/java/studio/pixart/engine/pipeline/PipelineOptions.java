@@ -3,6 +3,9 @@ package studio.pixart.engine.pipeline;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import studio.pixart.engine.plan.ExecutionPlan;
+import studio.pixart.engine.plan.GpuStatus;
+import studio.pixart.engine.plan.MachineInfo;
+import studio.pixart.engine.plan.Planner;
 import studio.pixart.engine.text.T5Encoder;
 import studio.pixart.engine.transformer.TransformerOptions;
 import studio.pixart.engine.vae.TiledVae;
@@ -47,14 +50,24 @@ public record PipelineOptions(Device device, DataType dtype,
      * VAE tiling (images above 1 MP, 128 × 128 latent cells, are tiled).
      */
     public static PipelineOptions cpu() {
-        return new PipelineOptions(Device.cpu(), DataType.FLOAT32, Device.cpu(), DataType.FLOAT32, null, false,
-                DataType.FLOAT32, false, TransformerOptions.defaults(), TiledVae.TileOptions.auto().withMaxUntiledArea(128 * 128),
-                null, true);
+        return on("cpu", "float32");
     }
 
-    public PipelineOptions withEmbeddingCache(EmbeddingCache c) {
-        return new PipelineOptions(device, dtype, textEncoderDevice, textEncoderDtype, textEncoderLoadMode, releaseTextEncoder,
-                vaeDtype, vaeFloat32Retry, transformerOptions, vaeTiles, c, trimPromptPadding);
+    /**
+     * Every component on one device ({@code auto | cpu | cuda}; cuda without a usable GPU is an error
+     * saying why), the transformer and T5 in {@code dtype} (auto: float16 on a GPU, float32 on the
+     * CPU), the VAE in float32, T5 kept loaded, default budgets: the set-up of a numerics check
+     * (reference cases on a device) rather than of a planned job.
+     */
+    public static PipelineOptions on(String device, String dtype) {
+        GpuStatus gpu = MachineInfo.gpuStatus();
+        boolean onGpu = Planner.useGpu(device, gpu.gpuUsable(), gpu);
+        DataType t = Planner.parseDtype(dtype);
+        DataType compute = t != null ? t : (onGpu ? DataType.FLOAT16 : DataType.FLOAT32);
+        Device d = onGpu ? Device.gpu() : Device.cpu();
+        TiledVae.TileOptions tiles = onGpu ? TiledVae.TileOptions.auto() : TiledVae.TileOptions.auto().withMaxUntiledArea(128 * 128);
+        return new PipelineOptions(d, compute, d, compute, null, false, DataType.FLOAT32, false, TransformerOptions.defaults(),
+                tiles, null, true);
     }
 
     public PipelineOptions withTransformerOptions(TransformerOptions o) {

@@ -87,13 +87,15 @@ public final class ResolutionBinning {
 
     /**
      * {requested height, requested width, generated height, generated width} of a request: a size
-     * of 0 is the model's default ({@code sampleSize × vaeScale}); with binning the image is
-     * generated at the nearest bin and resized back.
+     * of 0 is the start image's (image to image) or the model's default ({@code sampleSize × vaeScale});
+     * with binning the image is generated at the nearest bin and resized back.
      */
-    public static int[] sizes(int sampleSize, boolean alpha, int vaeScale, int reqWidth, int reqHeight, boolean binning) {
-        int reqH = reqHeight > 0 ? reqHeight : sampleSize * vaeScale;
-        int reqW = reqWidth > 0 ? reqWidth : sampleSize * vaeScale;
-        if (!binning) {
+    public static int[] sizes(int sampleSize, boolean alpha, int vaeScale, GenerationRequest req) {
+        // Image to image without a size keeps the start image's size.
+        ImageToImage start = req.imageToImage();
+        int reqH = req.height() > 0 ? req.height() : start != null ? start.image().height() : sampleSize * vaeScale;
+        int reqW = req.width() > 0 ? req.width() : start != null ? start.image().width() : sampleSize * vaeScale;
+        if (!req.binning()) {
             return new int[] {reqH, reqW, reqH, reqW};
         }
         Bin bin = forSampleSize(sampleSize, alpha).classify(reqH, reqW);

@@ -29,8 +29,7 @@ public record JobSpec(int genWidth, int genHeight, int outWidth, int outHeight, 
 
     /** A generation (text to image) of {@code req} on the model {@code m}. */
     public static JobSpec generation(ModelSpec m, GenerationRequest req, int defaultMaxLength) {
-        int[] s = ResolutionBinning.sizes(m.transformer().sampleSize(), m.alpha(), m.vaeScaleFactor(), req.width(),
-                req.height(), req.binning());
+        int[] s = ResolutionBinning.sizes(m.transformer().sampleSize(), m.alpha(), m.vaeScaleFactor(), req);
         int text = req.maxSequenceLength() > 0 ? req.maxSequenceLength() : defaultMaxLength;
         boolean kv = switch (req.kvCompression()) {
             case ON -> true;

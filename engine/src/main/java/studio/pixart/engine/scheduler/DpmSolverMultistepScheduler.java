@@ -166,6 +166,8 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
         order.reset();
     }
 
+    // numSteps, timestep(i), timesteps(): this block is copied into every scheduler, each copy marked
+    // "Copied from DpmSolverMultistepScheduler"; change them together (SchedulerCopiesTest checks it).
     @Override
     public int numSteps() {
         order.requireReady();

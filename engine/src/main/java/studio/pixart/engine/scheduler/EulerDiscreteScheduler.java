@@ -140,6 +140,7 @@ public final class EulerDiscreteScheduler implements Scheduler {
         order.reset();
     }
 
+    // Copied from DpmSolverMultistepScheduler: numSteps, timestep(i), timesteps().
     @Override
     public int numSteps() {
         order.requireReady();

@@ -22,6 +22,7 @@ import java.util.Set;
 import studio.pixart.engine.io.Checkpoint;
 import studio.pixart.engine.io.ConfigException;
 import studio.pixart.engine.io.SafetensorsException;
+import studio.pixart.engine.nd.Activations;
 import studio.pixart.engine.nd.Torch;
 
 /**
@@ -94,7 +95,7 @@ public final class PixArtTransformer implements AutoCloseable {
     private record Mlp(Linear first, Linear second, boolean gelu) {
         NDArray apply(NDArray x) {
             NDArray h = first.apply(x);
-            return second.apply(gelu ? geluTanh(h) : silu(h));
+            return second.apply(gelu ? Activations.geluTanh(h) : silu(h));
         }
     }
 
@@ -576,7 +577,7 @@ public final class PixArtTransformer implements AutoCloseable {
         for (long start = 0; start < n; start += rows) {
             try (NDManager chunk = scope.newSubManager()) {
                 NDArray xc = x.get(chunk, new NDIndex(":, {}:{}, :", start, Math.min(n, start + rows)));
-                NDArray part = blk.ffOut().apply(geluTanh(blk.ffIn().apply(xc)));
+                NDArray part = blk.ffOut().apply(Activations.geluTanh(blk.ffIn().apply(xc)));
                 part.attach(scope);
                 parts.add(part);
             }
@@ -676,12 +677,6 @@ public final class PixArtTransformer implements AutoCloseable {
 
     private static NDArray silu(NDArray x) {
         return x.mul(Activation.sigmoid(x));
-    }
-
-    /** GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-    private static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) Math.sqrt(2 / Math.PI));
-        return x.mul(inner.tanh().add(1)).mul(0.5f);
     }
 
     /** A private copy of a caller's array in {@code scope}, on the model's device and in {@code type}. */
