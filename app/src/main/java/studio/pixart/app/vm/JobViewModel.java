@@ -343,6 +343,8 @@ public final class JobViewModel {
         queue.remove(current);
         current = null;
         currentJob = null;
+        // only now: whoever sees running == false can submit the next job without queueing behind this one
+        running.set(false);
         startNext();
     }
 
@@ -400,7 +402,6 @@ public final class JobViewModel {
             text = text + "  \u00b7  saved " + out.getFileName();
             status.status.set("Poster saved to " + out);
         }
-        running.set(false);
         progressText.set(text);
         lastOutcome.set(ev);
     }

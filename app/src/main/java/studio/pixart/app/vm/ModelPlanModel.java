@@ -36,6 +36,18 @@ public final class ModelPlanModel {
         this.ui = ui;
     }
 
+    /**
+     * A thread of its own for planning (it starts libtorch and reads the weight files' headers: a
+     * few seconds the studio's I/O queue — history, settings, images — should not wait behind).
+     */
+    public static Executor plannerThread() {
+        return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "studio-plan");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
     /** The engine's planner with automatic device, precision and memory mode. */
     public static Function<String, ExecutionPlan> enginePlanner() {
         return spec -> Plans.forModel(PipelineFolder.open(spec), "auto", "auto", "auto");

@@ -38,7 +38,7 @@ public final class ModelViewModel {
         this.services = services;
         this.settings = settings;
         this.status = status;
-        this.plan = new ModelPlanModel(ModelPlanModel.enginePlanner(), r -> services.io().execute(r), services.ui());
+        this.plan = new ModelPlanModel(ModelPlanModel.enginePlanner(), ModelPlanModel.plannerThread(), services.ui());
         info.addListener((o, was, now) -> plan.update(now));
     }
 
