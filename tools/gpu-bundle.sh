@@ -112,11 +112,12 @@ chmod +x "$OUT/gpu-check.sh"
 
 t1=$(date +%s)
 size=$(du -sb "$OUT" | cut -f1)
-printf 'gpu-bundle: %s  %.1f MB  (built in %d s)\n' "$OUT" "$(echo "$size / 1000000" | bc -l)" $((t1 - t0))
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
+printf 'gpu-bundle: %s  %s MB  (built in %d s)\n' "$OUT" "$(mb "$size")" $((t1 - t0))
 du -sh "$OUT"/* | sed 's/^/  /'
 if [[ $TAR == 1 ]]; then
   tar -C "$(dirname "$OUT")" -czf "$OUT.tar.gz" "$(basename "$OUT")"
-  printf 'gpu-bundle: %s.tar.gz  %.1f MB\n' "$OUT" "$(echo "$(stat -c %s "$OUT.tar.gz") / 1000000" | bc -l)"
+  printf 'gpu-bundle: %s.tar.gz  %s MB\n' "$OUT" "$(mb "$(stat -c %s "$OUT.tar.gz")")"
 fi
 if (( size > 60000000 )); then
   echo "gpu-bundle: the bundle is over 60 MB" >&2

@@ -2,14 +2,16 @@
 """The measuring half of gpu-check.sh: runs the engine's commands, watches each one's peak GPU
 memory (nvidia-smi, whole device) and peak resident memory (/proc/PID/status VmHWM), and prints
 one Markdown table. The table is rewritten after every row (DIR/gpu-check.md), so a run cut
-short by its time limit still leaves what it measured; each command's output is in DIR/logs/.
+short by its time limit still leaves what it measured; each command's output is in LOGS/<row>.log,
+packed into DIR/gpu-check-logs.tar.gz after every row.
 
 Settings (environment; the time budget comes from gpu-check.sh as --deadline): GPU_CHECK_DTYPES (golden cases; default float32,float16),
 GPU_CHECK_BENCH_SIZES (default 512,1024,2048 on a GPU, 64 on the CPU), GPU_CHECK_BENCH_STEPS,
 GPU_CHECK_BENCH_LIMIT_S (seconds per bench row, default 240 on a GPU, 900 on the CPU),
 GPU_CHECK_POSTER (WxH, default 3840x2160 on a GPU, 256x144 on the CPU), GPU_CHECK_E2E_STEPS
-(default 20), GPU_CHECK_REAL_SIZE (1 = write and use the real-size random pipeline when the
-engine has `pixart rehearse`; default 1 on a GPU, 0 on the CPU).
+(default 20), GPU_CHECK_REAL_SIZE (1, the default = write and use the random pipeline of
+`pixart rehearse` when the engine has it; 0 = the tiny pipeline), GPU_CHECK_REHEARSE_LAYOUT
+(sigma-1024, the published sizes, on a GPU; mini on the CPU).
 """
 import argparse
 import datetime
@@ -22,6 +24,11 @@ import threading
 import time
 
 PROMPT = "A small cabin on a snowy mountain at sunrise, detailed, warm light"
+
+
+def rate(gflops):
+    """A FLOP rate in the unit that suits it."""
+    return f"{gflops / 1000:.1f} TFLOP/s" if gflops >= 1000 else f"{gflops:.2f} GFLOP/s"
 
 
 class Watch:
@@ -79,6 +86,8 @@ class Check:
         self.start = time.time()
         self.deadline = float(args.deadline) if args.deadline else self.start + 540
         self.md = os.path.join(args.out, "gpu-check.md")
+        # the published PixArt-Σ 1024 sizes on a GPU; its scaled-down twin on a CPU rehearsal
+        self.layout = os.environ.get("GPU_CHECK_REHEARSE_LAYOUT", "sigma-1024" if self.gpu else "mini")
         self.header = self._header()
 
     # ------------------------------------------------------------------ running
@@ -86,7 +95,7 @@ class Check:
         """Runs one engine command; returns (rc, output, seconds, rss_peak, gpu_peak, timed_out)."""
         remaining = self.deadline - time.time()
         limit = max(1.0, min(limit, remaining))
-        log = os.path.join(self.args.out, "logs", name + ".log")
+        log = os.path.join(self.args.logs, name + ".log")
         argv = self.java + cli_args
         t0 = time.time()
         with open(log, "w") as f:
@@ -175,8 +184,8 @@ class Check:
             java_gpu = re.search(r"peak GPU memory: ([\d.]+) GB in use", out)
             if rc == 0 and per_step and achieved:
                 result = (f"{float(per_step.group(1)):.3f} s/step · {flops.group(1)} TFLOP/step · "
-                          f"{float(achieved.group(2)):.2f} TFLOP/s achieved ({achieved.group(4)} of a {dtype} matmul's "
-                          f"{float(achieved.group(3)) / 1000:.2f} TFLOP/s)")
+                          f"{rate(float(achieved.group(1)))} achieved ({achieved.group(4)} of a {dtype} matmul's "
+                          f"{rate(float(achieved.group(3)))})")
                 if java_gpu:
                     result += f" · GPU memory in use {java_gpu.group(1)} GB (cudaMemGetInfo)"
             else:
@@ -186,22 +195,23 @@ class Check:
 
     def real_size_folder(self):
         """The published PixArt-Σ 1024 layout with random weights, if the engine can write it."""
-        if os.environ.get("GPU_CHECK_REAL_SIZE", "1" if self.gpu else "0") != "1":
+        if os.environ.get("GPU_CHECK_REAL_SIZE", "1") != "1":
             return None, "real size off (GPU_CHECK_REAL_SIZE=0)"
-        probe = subprocess.run(self.java + ["rehearse", "--help"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if probe.returncode != 0:
+        usage = subprocess.run(self.java + ["--help"], capture_output=True, text=True).stdout
+        if not re.search(r"^\s+rehearse\b", usage, re.M):
             return None, "this engine has no `pixart rehearse`"
         if self.out_of_time():
             return None, "time budget spent"
         rc, out, sec, rss, gpu, to = self.run("rehearse-load", [
-            "rehearse", "--dir", os.path.join(self.args.work, "rehearsal"), "--stages", "load",
+            "rehearse", "--dir", os.path.join(self.args.work, "rehearsal"), "--layout", self.layout, "--stages", "load",
             "--device", self.args.device, "--dtype", "float16" if self.gpu else "float32"], 420)
         folder = re.search(r"pipeline folder: (\S+) \(([\d.]+) s to prepare", out)
         load = re.search(r"\|\s*load\s*\|\s*([\d.]+)\s*\|", out)
         if rc != 0 or not folder:
             self.add("real-size random pipeline", "T5-XXL + XL + SDXL VAE", self.failure(rc, out, to, sec), sec, gpu, rss)
             return None, "writing the real-size folder failed"
-        self.add("real-size random pipeline", "write (once) + load on " + self.args.device,
+        self.add("real-size random pipeline" if self.layout == "sigma-1024" else f"random pipeline, layout {self.layout}",
+                 "write (once) + load on " + self.args.device,
                  f"folder ready in {float(folder.group(2)):.1f} s" + (f", load {float(load.group(1)):.1f} s" if load else ""),
                  sec, gpu, rss)
         return folder.group(1), None
@@ -211,12 +221,19 @@ class Check:
         tiny = folder is None
         if tiny:
             folder = os.path.join(self.args.bundle, "golden", "tiny-pixart-sigma")
-        label = "tiny pipeline (" + why + ")" if tiny else "real sizes, random weights"
+        real = not tiny and self.layout == "sigma-1024"  # only then do the anchors compare like with like
+        label = ("tiny pipeline (" + why + ")" if tiny
+                 else "real sizes, random weights" if self.layout == "sigma-1024" else f"random weights, layout {self.layout}")
         steps = os.environ.get("GPU_CHECK_E2E_STEPS", "20")
         if "e2e" in stages:
-            # the tiny pipeline (sample size 8) has no aspect-ratio bins: its own size, unbinned
-            size = ["--no-binning"] if tiny else ["--width", "1024", "--height", "1024"]
-            setting = f"{self.args.device}, {steps} steps CFG, " + ("tiny default size" if tiny else "1024 px")
+            # small pipelines (sample size 8 or 16) have no aspect-ratio bins: unbinned at their size
+            if tiny:
+                size, px = ["--no-binning"], "tiny default size"
+            elif self.layout == "sigma-1024":
+                size, px = ["--width", "1024", "--height", "1024"], "1024 px"
+            else:
+                size, px = ["--width", "128", "--height", "128", "--no-binning"], "128 px"
+            setting = f"{self.args.device}, {steps} steps CFG, {px}"
             if self.out_of_time():
                 self.skipped("generate end to end", setting, "time budget spent")
             else:
@@ -227,7 +244,7 @@ class Check:
                 result = (f"{float(done.group(1)):.2f} s without loading ({done.group(2)}); {label}" if rc == 0 and done
                           else self.failure(rc, out, to, sec))
                 self.add("generate end to end", setting, result, sec, gpu, rss,
-                         "" if tiny else "diffusers A100 ≈ 2.7 s")
+                         "diffusers A100 ≈ 2.7 s" if real else "")
         if "poster" in stages:
             w, h = os.environ.get("GPU_CHECK_POSTER", "3840x2160" if self.gpu else "256x144").split("x")
             for kv in ("on", "off"):
@@ -244,7 +261,7 @@ class Check:
                 result = (f"{float(done[-1]):.1f} s after loading" + (f" ({timings.group(1)} ms)" if timings else "") + f"; {label}"
                           if rc == 0 and done else self.failure(rc, out, to, sec))
                 self.add("poster path", setting, result, sec, gpu, rss,
-                         "one GPU, 4096 px without tricks ≈ 245 s" if kv == "off" and not tiny else "")
+                         "one GPU, 4096 px without tricks ≈ 245 s" if kv == "off" and real else "")
 
     # ------------------------------------------------------------------ the table
     def _header(self):
@@ -264,7 +281,7 @@ class Check:
             f"({self.args.gpu_name or 'none visible to torch'}); PyTorch {self.args.torch}, flavor {self.args.flavor}; "
             f"DJL 0.33.0 JNI {jni} against it; {os.cpu_count()} CPU threads, load average {load:.2f} at the start; "
             f"bundle {bundle}.",
-            "Command: `bash gpu-check.sh` from a bundle of `tools/gpu-bundle.sh`; each row's command is in logs/<row>.log.",
+            "Command: `bash gpu-check.sh` from a bundle of `tools/gpu-bundle.sh`; each row's command and output is in gpu-check-logs.tar.gz (logs/<row>.log).",
         ]
 
     def table(self):
@@ -287,6 +304,9 @@ class Check:
         with open(tmp, "w") as f:
             f.write(self.table() + "\n")
         os.replace(tmp, self.md)
+        logs = os.path.abspath(self.args.logs)
+        subprocess.run(["tar", "-C", os.path.dirname(logs), "-czf", os.path.join(self.args.out, "gpu-check-logs.tar.gz"),
+                        os.path.basename(logs)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def main():
@@ -295,7 +315,7 @@ def main():
         sys.exit("gpu-check-run: expected -- JAVA COMMAND")
     cut = argv.index("--")
     ap = argparse.ArgumentParser()
-    for opt in ("--bundle", "--out", "--work", "--stages", "--device", "--torch", "--flavor", "--gpu-name", "--jni",
+    for opt in ("--bundle", "--out", "--logs", "--work", "--stages", "--device", "--torch", "--flavor", "--gpu-name", "--jni",
                 "--deadline"):
         ap.add_argument(opt, default="")
     args = ap.parse_args(argv[:cut])

@@ -14,8 +14,8 @@
 #    bundle generated, and puts it where DJL 0.33's LibUtils looks for a libtorch given by
 #    PYTORCH_LIBRARY_PATH: $ENGINE_CACHE_DIR/pytorch/<PYTORCH_VERSION>-<PYTORCH_FLAVOR>-linux-x86_64/
 #    0.33.0-libdjl_torch.so (LibUtils.findJniLibrary);
-# 3. runs the checks (gpu-check-run.py) and prints one table, also written to DIR/gpu-check.md
-#    with every command's log in DIR/logs/.
+# 3. runs the checks (gpu-check-run.py) and prints one table, also written to DIR/gpu-check.md,
+#    with every command's log packed in DIR/gpu-check-logs.tar.gz.
 #
 # Environment: GPU_CHECK_BUDGET_S (seconds for everything, default 540), PYTHON (default python3),
 # DJL_SRC, WORK (build and scratch space, default <bundle>/../gpu-check-work; the JNI build is
@@ -41,18 +41,25 @@ while [[ $# -gt 0 ]]; do
     *) echo "gpu-check: unknown option $1" >&2; exit 2 ;;
   esac
 done
-mkdir -p "$OUT_DIR/logs"
+mkdir -p "$OUT_DIR"
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
 # Beside the bundle, not in it: a new copy of the bundle leaves the JNI build and the real-size
 # folder of an earlier run in place.
 WORK="${WORK:-$BUNDLE/../gpu-check-work}"
 mkdir -p "$WORK"
 WORK="$(cd "$WORK" && pwd)"
+# Every command's output goes to $WORK/logs; DIR gets just two files, the table and these logs
+# packed (gpu-check-logs.tar.gz, refreshed after every row), so that little has to travel back.
+LOGS="$WORK/logs"
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+pack_logs() { tar -C "$WORK" -czf "$OUT_DIR/gpu-check-logs.tar.gz" logs 2>/dev/null || true; }
+trap pack_logs EXIT
 PYTHON="${PYTHON:-python3}"
 DJL_SRC="${DJL_SRC:-$BUNDLE/djl-src}"
 JOBS="${JOBS:-$(nproc)}"
 JAVA="$BUNDLE/runtime/bin/java"
-log() { printf '[gpu-check %s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$OUT_DIR/logs/gpu-check.log" >&2; }
+log() { printf '[gpu-check %s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$LOGS/gpu-check.log" >&2; }
 
 [[ -x "$JAVA" ]] || { echo "gpu-check: $JAVA missing: run tools/gpu-bundle.sh first and copy the whole bundle" >&2; exit 2; }
 [[ -f "$DJL_SRC/engines/pytorch/pytorch-native/CMakeLists.txt" ]] || {
@@ -62,7 +69,7 @@ for tool in cmake c++; do
 done
 
 # ---------------------------------------------------------------- 1. the machine's libtorch
-PROBE="$OUT_DIR/logs/torch-probe.env"
+PROBE="$LOGS/torch-probe.env"
 if [[ -n "${LIBTORCH_DIR:-}" ]]; then
   [[ -f "$LIBTORCH_DIR/lib/libtorch.so" && -n "${LIBTORCH_VERSION:-}" ]] || {
     echo "gpu-check: LIBTORCH_DIR needs lib/libtorch.so, and LIBTORCH_VERSION must be set" >&2; exit 2; }
@@ -76,7 +83,7 @@ GPU_NAME=
 CUDART_DIR=
 EOF
 else
-  "$PYTHON" - > "$PROBE" <<'EOF'
+  "$PYTHON" - > "$PROBE" <<'EOF' || { echo "gpu-check: '$PYTHON' could not import torch (set PYTHON to the Python that has PyTorch, or LIBTORCH_DIR)" >&2; exit 2; }
 import os, re, torch, torch.utils
 lib = os.path.join(torch.__path__[0], "lib")
 cuda = torch.version.cuda or ""
@@ -91,6 +98,10 @@ if avail:
             if re.search(r"/libcudart\.so", path):
                 cudart = os.path.dirname(path)
                 break
+    if not cudart:  # a torch with the runtime linked in: any CUDA runtime of the machine will do for DJL's count
+        import glob
+        found = sorted(glob.glob("/usr/local/cuda*/lib64/libcudart.so*") + glob.glob("/usr/lib/x86_64-linux-gnu/libcudart.so*"))
+        cudart = os.path.dirname(found[-1]) if found else ""
 print(f"TORCH_VERSION={torch.__version__}")
 print(f"TORCH_CUDA={cuda}")
 print(f"TORCH_LIB={lib}")
@@ -119,6 +130,9 @@ else
   FLAVOR=cpu
 fi
 log "libtorch $TORCH_VERSION (flavor $FLAVOR) in $TORCH_LIB; device $DEVICE ${GPU_NAME:+($GPU_NAME)}"
+if [[ "$DEVICE" == cuda && -z "$CUDART_DIR" ]]; then
+  log "warning: no libcudart found; DJL counts GPUs through it (JNA) and may then see none"
+fi
 
 # Where DJL 0.33 looks: LibUtils.findJniLibrary, override branch (PYTORCH_LIBRARY_PATH set):
 # first <libtorch dir>/0.33.0-libdjl_torch.so, then <ENGINE_CACHE_DIR>/pytorch/<version>-<flavor>-<classifier>/.
@@ -142,8 +156,11 @@ if [[ ",$STAGES," == *,jni,* ]] && { [[ ! -f "$JNI_LIB" ]] || [[ "$(cat "$JNI_DI
   PT_DEF=""
   # DJL's build.sh: 1.13.1, 2.0.1 and 2.1.x need the V1_13_X code paths.
   if [[ "$PT_VERSION" =~ ^1\.13\.|^2\.0\.|^2\.1\. ]]; then PT_DEF="-DPT_VERSION=V1_13_X"; fi
-  # DJL 0.33 compiles as C++17; a libtorch whose headers demand C++20 gets C++20 (in our copy).
-  if grep -rqs "C++20 or later" "$TORCH_LIB/../include/c10/macros" "$TORCH_LIB/../include/c10/util/C++17.h" 2>/dev/null \
+  # DJL 0.33 compiles as C++17; libtorch's headers demand C++20 from about 2.10 on ("#error C++20 or
+  # later compatible compiler is required to use ATen", and CXX_STANDARD 20 in TorchConfig.cmake):
+  # then our copy of the CMakeLists says 20.
+  if grep -qs "C++20 or later" "$TORCH_LIB/../include/ATen/ATen.h" \
+      || grep -qs "CXX_STANDARD 20" "$TORCH_CMAKE_PREFIX/Torch/TorchConfig.cmake" \
       || [[ -n "${JNI_CXX20:-}" ]]; then
     sed -i 's/CXX_STANDARD 17/CXX_STANDARD 20/' "$SRC/CMakeLists.txt"
     log "libtorch's headers ask for C++20: building the JNI as C++20"
@@ -158,14 +175,14 @@ if [[ ",$STAGES," == *,jni,* ]] && { [[ ! -f "$JNI_LIB" ]] || [[ "$(cat "$JNI_DI
         -DJAVA_INCLUDE_PATH="$BUNDLE/jni/include" -DJAVA_INCLUDE_PATH2="$BUNDLE/jni/include/linux" \
         -DJAVA_AWT_INCLUDE_PATH=NotNeeded -DJAVA_AWT_LIBRARY=NotNeeded \
         -DJAVA_JVM_LIBRARY="$BUNDLE/runtime/lib/server/libjvm.so" \
-        > "$OUT_DIR/logs/jni-cmake.log" 2>&1; then
-    tail -30 "$OUT_DIR/logs/jni-cmake.log" >&2
-    echo "gpu-check: CMake could not configure the JNI build (log: $OUT_DIR/logs/jni-cmake.log)" >&2
+        > "$LOGS/jni-cmake.log" 2>&1; then
+    tail -30 "$LOGS/jni-cmake.log" >&2
+    echo "gpu-check: CMake could not configure the JNI build (log: $LOGS/jni-cmake.log, packed in $OUT_DIR/gpu-check-logs.tar.gz)" >&2
     exit 3
   fi
-  if ! cmake --build "$BLD" -j "$JOBS" > "$OUT_DIR/logs/jni-build.log" 2>&1; then
-    grep -m 20 -E "error|Error" "$OUT_DIR/logs/jni-build.log" >&2 || tail -30 "$OUT_DIR/logs/jni-build.log" >&2
-    echo "gpu-check: the JNI build failed against libtorch $TORCH_VERSION (log: $OUT_DIR/logs/jni-build.log)" >&2
+  if ! cmake --build "$BLD" -j "$JOBS" > "$LOGS/jni-build.log" 2>&1; then
+    grep -m 20 -E "error|Error" "$LOGS/jni-build.log" >&2 || tail -30 "$LOGS/jni-build.log" >&2
+    echo "gpu-check: the JNI build failed against libtorch $TORCH_VERSION (log: $LOGS/jni-build.log, packed in $OUT_DIR/gpu-check-logs.tar.gz)" >&2
     exit 3
   fi
   mkdir -p "$JNI_DIR"
@@ -193,8 +210,9 @@ if [[ -n "$CUDART_DIR" ]]; then
 fi
 JAVA_CMD=("$JAVA" -Xss4m -Xmx${JAVA_HEAP:-24g} -Djava.awt.headless=true -Dai.djl.offline=true
           ${CUDART_DIR:+-Djna.library.path=$CUDART_DIR} -cp "$BUNDLE/lib/*" studio.pixart.engine.cli.PixArtCli)
-printf '%q ' "${JAVA_CMD[@]}" > "$OUT_DIR/logs/java-command.txt"
+printf '%q ' "${JAVA_CMD[@]}" > "$LOGS/java-command.txt"
 
-exec "$PYTHON" "$BUNDLE/gpu-check-run.py" --bundle "$BUNDLE" --out "$OUT_DIR" --work "$WORK" \
+trap - EXIT
+exec "$PYTHON" "$BUNDLE/gpu-check-run.py" --bundle "$BUNDLE" --out "$OUT_DIR" --logs "$LOGS" --work "$WORK" \
   --stages "$STAGES" --device "$DEVICE" --torch "$TORCH_VERSION" --flavor "$FLAVOR" --gpu-name "$GPU_NAME" \
   --jni "$JNI_LIB" --deadline "$DEADLINE" -- "${JAVA_CMD[@]}"

@@ -106,6 +106,15 @@ public final class Golden implements AutoCloseable {
         assertTrue(maxDiff <= tol * scale, what + ": max|diff| " + maxDiff + " > " + tol + " x " + scale);
     }
 
+    /** max|a - ref| / max|ref|: the error {@link #assertCloseRelative} bounds. */
+    public static double maxRelative(float[] ref, float[] actual) {
+        double maxRef = 0;
+        for (float v : ref) {
+            maxRef = Math.max(maxRef, Math.abs(v));
+        }
+        return maxDiff(ref, actual) / maxRef;
+    }
+
     /** max|a - ref| (+∞ for a NaN or a length mismatch). */
     public static double maxDiff(float[] ref, float[] actual) {
         return ReferenceCase.maxDiff(ref, actual);

@@ -114,9 +114,15 @@ public final class JobViewModel {
         if (m == null) {
             return;
         }
+        StartImage start = startImage.get();
+        if (start != null && start.mask() == null && start.inpaintRequested()) {
+            status.error.set(new ErrorInfo("Nothing to repaint", "Inpainting is on but no area is painted.",
+                    "Paint the area to repaint on the canvas with the brush, or turn inpainting off."));
+            return;
+        }
         long s = form.nextSeed();
         settings.update(a -> a.withLastForm(form.form()));
-        enqueue(new QueuedJob(form.form().withSeed(s, false), size.plannedSize.get().binned(), m, null, startImage.get(), ""));
+        enqueue(new QueuedJob(form.form().withSeed(s, false), size.plannedSize.get().binned(), m, null, start, ""));
     }
 
     /**
@@ -158,7 +164,8 @@ public final class JobViewModel {
 
     private static GenerationSettings withPrompt(GenerationSettings s, String prompt) {
         return new GenerationSettings(prompt, s.negativePrompt(), s.steps(), s.guidance(), s.sampler(), s.seed(), false,
-                s.aspect(), s.sizeClass(), s.width(), s.height(), s.numImages(), s.device(), s.dtype(), s.preview(), s.model());
+                s.aspect(), s.sizeClass(), s.width(), s.height(), s.numImages(), s.device(), s.dtype(), s.preview(), s.model(),
+                s.loras());
     }
 
     /**

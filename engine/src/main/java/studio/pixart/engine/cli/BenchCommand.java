@@ -108,6 +108,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--cases", paramLabel = "TEXT", description = "with --goldens: only the cases whose name contains TEXT")
     String cases;
 
+    @Option(names = "--lora", paramLabel = "RANK", description = "instead: time merging a random LoRA of this rank into "
+            + "every block Linear of PixArt-XL/2 (merge, change strength, remove) and the memory it adds")
+    int loraRank;
+
     /** The PixArt-XL/2 configuration at a latent sample size (size / 8). */
     static TransformerConfig xl(int size) {
         return TransformerConfig.pixArtXl(size / 8);
@@ -172,6 +176,15 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (goldens != null) {
             return ReferenceCaseRun.runAll(goldens, cases, device, dtype, out);
+        }
+        if (loraRank != 0) {
+            if (loraRank < 1 || loraRank > 1152) {
+                throw new IllegalArgumentException("--lora RANK must be between 1 and 1152, got " + loraRank);
+            }
+            out.printf("matmul %d×%d×%d float32 through libtorch: %.1f GFLOP/s (median of 5)%n", matmulSize, matmulSize,
+                    matmulSize, matmulGflops(matmulSize, 5, Device.cpu(), DataType.FLOAT32));
+            LoraBench.run(out, loraRank, seed);
+            return 0;
         }
         if (size < 16 || size % 16 != 0) {
             throw new IllegalArgumentException("--size must be a positive multiple of 16 (VAE factor 8 × patch 2), got " + size);
@@ -366,11 +379,6 @@ final class BenchCommand implements Callable<Integer> {
             NDArray guided = uncond.add(halves.get(1).sub(uncond).mul(guidance));
             return guided.get(new NDIndex(":, :4")).toFloatArray();
         }
-    }
-
-    /** GFLOP/s of an n×n×n float32 matmul on the CPU, median of {@code runs} after one warm-up. */
-    static double matmulGflops(int n, int runs) {
-        return matmulGflops(n, runs, Device.cpu(), DataType.FLOAT32);
     }
 
     /**

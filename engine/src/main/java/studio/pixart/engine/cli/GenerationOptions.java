@@ -3,11 +3,13 @@ package studio.pixart.engine.cli;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
+import studio.pixart.engine.lora.LoraSpec;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.GenerationRequest.KvCompressionMode;
 import studio.pixart.engine.pipeline.GenerationRequest.PreviewMode;
 import studio.pixart.engine.plan.MemoryMode;
 import studio.pixart.engine.plan.Planner;
+import studio.pixart.engine.scheduler.Schedulers;
 
 /** The options every generating command takes (generate, poster). */
 final class GenerationOptions {
@@ -29,8 +31,13 @@ final class GenerationOptions {
     @Option(names = "--guidance", description = "classifier-free guidance scale (default 4.5; ≤ 1 disables it)")
     double guidance = 4.5;
 
-    @Option(names = "--sampler", description = "dpm, ddim, euler, lcm or sa (default dpm)")
+    @Option(names = "--sampler", paramLabel = "NAME", description = "dpm, dpm-karras, dpm-sde, dpm-sde-karras, dpm3, euler, "
+            + "euler-karras, euler-a, unipc, unipc-karras, ddim, lcm or sa (default dpm; see the README's sampler table)")
     String sampler = "dpm";
+
+    @Option(names = "--lora", paramLabel = "FILE[:STRENGTH]", description = "merge a LoRA (.safetensors file or peft "
+            + "adapter folder) at STRENGTH (default 1); repeat for several")
+    List<String> loras = new ArrayList<>();
 
     @Option(names = "--width", description = "width in pixels")
     int width;
@@ -89,6 +96,15 @@ final class GenerationOptions {
         }
         MemoryMode.parse(memory); // an unknown mode is an error before anything is opened
         Planner.parseDtype(dtype);
+        Schedulers.sampler(sampler); // an unknown name lists the allowed ones before any work
+        List<LoraSpec> loraSpecs = new ArrayList<>();
+        for (String l : loras) {
+            LoraSpec spec = LoraSpec.parse(l);
+            if (!java.nio.file.Files.exists(spec.file())) {
+                throw new IllegalArgumentException("--lora " + l + ": " + spec.file() + " does not exist");
+            }
+            loraSpecs.add(spec);
+        }
         int w = width;
         int h = height;
         if (aspect != null) {
@@ -120,6 +136,7 @@ final class GenerationOptions {
         }
         return new GenerationRequest(model, prompts, negatives, seed, steps, guidance, sampler, w, h,
                 maxSequenceLength, !noBinning, numImages, device, dtype, PreviewMode.NONE,
-                KvCompressionMode.valueOf(kvCompress.toUpperCase()), GenerationRequest.SeedMode.BATCH, null, memory);
+                KvCompressionMode.valueOf(kvCompress.toUpperCase()), GenerationRequest.SeedMode.BATCH, null,
+                loraSpecs, memory);
     }
 }

@@ -20,6 +20,8 @@ import studio.pixart.engine.image.ImageExport;
 import studio.pixart.engine.io.ConfigException;
 import studio.pixart.engine.io.Json;
 import studio.pixart.engine.io.SafetensorsException;
+import studio.pixart.engine.lora.LoraMerger;
+import studio.pixart.engine.lora.LoraSpec;
 import studio.pixart.engine.model.ModelLocator;
 import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.nd.Torch;
@@ -34,6 +36,7 @@ import studio.pixart.engine.plan.Plans;
 import studio.pixart.engine.transformer.TransformerOptions;
 import studio.pixart.engine.poster.PosterPipeline;
 import studio.pixart.engine.preview.PreviewRenderer;
+import studio.pixart.engine.scheduler.Schedulers;
 
 /**
  * The engine's job runner: one worker thread owns the loaded pipeline and every tensor; jobs run
@@ -57,6 +60,8 @@ public final class EngineService implements GenerationService {
     private volatile Job current;
     private PixArtPipeline loaded;
     private String loadedKey;
+    /** The LoRA set last checked against the model's files (worker thread only). */
+    private List<LoraSpec> lorasChecked = List.of();
 
     public EngineService() {
         this(new EmbeddingCache(EmbeddingCache.defaultDir()), new ModelLocator());
@@ -282,6 +287,13 @@ public final class EngineService implements GenerationService {
     private PixArtPipeline pipelineFor(Job job) {
         GenerationRequest req = job.request;
         PipelineFolder folder = PipelineFolder.open(req.model(), null, locator);
+        // before loading anything: a step count the sampler cannot run (a repeated timestep) is refused
+        Schedulers.checkStepCount(req.sampler(), folder.config("scheduler"), req.steps());
+        if (!req.loras().equals(lorasChecked)) {
+            LoraMerger.checkBeforeLoading(req.loras(), folder.component("transformer"));
+            lorasChecked = req.loras();
+        }
+        // and a job the machine cannot hold, with the numbers and the advice
         ExecutionPlan plan = job.poster == null ? Plans.forGeneration(folder, req)
                 : Plans.forPoster(folder, req, job.poster.width(), job.poster.height(), job.poster.strength(),
                         job.poster.nativeOnePass());
@@ -381,8 +393,10 @@ public final class EngineService implements GenerationService {
         int step = s.index() + 1;
         job.stepsDone = step;
         long spent = System.nanoTime() - loopStart;
+        // Image to image starts part-way through the schedule: the rate is over the steps run.
+        int ran = step - s.firstIndex();
         job.emit(new JobEvent.Step(job.id, step, s.total(), s.timestep(), Duration.ofNanos(spent),
-                Duration.ofNanos(spent / step * (s.total() - step))));
+                Duration.ofNanos(spent / ran * (s.total() - step))));
         previews.render(s, job::stopRequested, p -> job.emitPreview(
                 new JobEvent.Preview(job.id, step, s.total(), p.kind(), p.imageIndex(), p.image())));
     }

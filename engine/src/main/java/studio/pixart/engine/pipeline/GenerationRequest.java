@@ -1,6 +1,7 @@
 package studio.pixart.engine.pipeline;
 
 import java.util.List;
+import studio.pixart.engine.lora.LoraSpec;
 
 /**
  * Everything one generation takes; immutable. Defaults are the reference pipeline's (20 steps,
@@ -12,7 +13,7 @@ import java.util.List;
  * @param width              requested final width in pixels (0 = model default)
  * @param height             requested final height in pixels (0 = model default)
  * @param maxSequenceLength  0 = the variant's default (300 Σ, 120 α)
- * @param sampler            dpm | ddim | euler | lcm | sa
+ * @param sampler            a short name of {@code Schedulers.NAMES} (dpm, dpm-karras, euler-a, unipc, …)
  * @param device             auto | cpu | cuda
  * @param dtype              auto | float32 | float16
  * @param seedMode           BATCH: one generator seeded with {@code seed} draws the whole batch's
@@ -22,6 +23,7 @@ import java.util.List;
  *                           reproducible alone
  * @param imageToImage       null for text to image; else the start image, strength and optional
  *                           inpainting mask
+ * @param loras              LoRAs merged into the transformer for this request, in order (empty: none)
  * @param memory             auto | low | balanced | high (see {@code MemoryMode})
  */
 public record GenerationRequest(
@@ -43,6 +45,7 @@ public record GenerationRequest(
         KvCompressionMode kvCompression,
         SeedMode seedMode,
         ImageToImage imageToImage,
+        List<LoraSpec> loras,
         String memory) {
 
     public enum PreviewMode { NONE, FAST, VAE, BOTH }
@@ -92,6 +95,7 @@ public record GenerationRequest(
         if (seedMode == null) {
             seedMode = SeedMode.BATCH;
         }
+        loras = loras == null ? List.of() : List.copyOf(loras);
         if (memory == null) {
             memory = "auto";
         }
@@ -100,7 +104,7 @@ public record GenerationRequest(
     /** The reference defaults for one prompt. */
     public static GenerationRequest of(String model, String prompt) {
         return new GenerationRequest(model, List.of(prompt), List.of(), 0, 20, 4.5, "dpm", 0, 0, 0, true, 1,
-                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, SeedMode.BATCH, null, "auto");
+                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, SeedMode.BATCH, null, List.of(), "auto");
     }
 
     public String negativeFor(int promptIndex) {
@@ -112,38 +116,38 @@ public record GenerationRequest(
 
     public GenerationRequest withSeed(long s) {
         return new GenerationRequest(model, prompts, negativePrompts, s, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, memory);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
     }
 
     public GenerationRequest withSize(int w, int h) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, w, h,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, memory);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
     }
 
     public GenerationRequest withBinning(boolean b) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, memory);
+                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
     }
 
     public GenerationRequest withPreview(PreviewMode p) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, seedMode, imageToImage, memory);
+                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, seedMode, imageToImage, loras, memory);
     }
 
     public GenerationRequest withNumImages(int n) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, n, device, dtype, preview, kvCompression, seedMode, imageToImage, memory);
+                maxSequenceLength, binning, n, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
     }
 
     public GenerationRequest withSeedMode(SeedMode m) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, m, imageToImage, memory);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, m, imageToImage, loras, memory);
     }
 
     /** Starts from an image (null: text to image again). */
     public GenerationRequest withImageToImage(ImageToImage i) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, i, memory);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, i, loras, memory);
     }
 
     /** The number of images: prompts × images per prompt. */
@@ -175,22 +179,37 @@ public record GenerationRequest(
 
     public GenerationRequest withDevice(String dev, String type) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, dev, type, preview, kvCompression, seedMode, imageToImage, memory);
+                maxSequenceLength, binning, numImages, dev, type, preview, kvCompression, seedMode, imageToImage, loras, memory);
     }
 
     public GenerationRequest withKvCompression(KvCompressionMode kv) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kv, seedMode, imageToImage, memory);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kv, seedMode, imageToImage, loras, memory);
     }
 
     /** The memory mode: auto, low, balanced or high. */
     public GenerationRequest withMemory(String m) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, m);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, m);
     }
 
     public GenerationRequest withModel(String m) {
         return new GenerationRequest(m, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, memory);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
+    }
+
+    public GenerationRequest withSampler(String name) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, name, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
+    }
+
+    public GenerationRequest withSteps(int n) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, n, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
+    }
+
+    public GenerationRequest withLoras(List<LoraSpec> l) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, l, memory);
     }
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import studio.pixart.engine.image.ImageResize;
 import studio.pixart.engine.image.RgbImage;
+import studio.pixart.engine.lora.LoraMerger;
 import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.scheduler.NoiseSource;
@@ -38,9 +39,12 @@ import studio.pixart.engine.vae.VaeException;
  * owns every tensor; nothing native escapes a call.
  */
 public final class PixArtPipeline implements AutoCloseable {
-    /** What the loop reports after each step (plain arrays, shapes in {@link #latentShape}). */
+    /**
+     * What the loop reports after each step (plain arrays, shapes in {@link #latentShape});
+     * {@code firstIndex} is the first step this run performs (0 unless image to image).
+     */
     public record StepState(int index, int total, double timestep, int[] latentShape, float[] latents,
-                            float[] predOriginal, float[] noisePred) {}
+                            float[] predOriginal, float[] noisePred, int firstIndex) {}
 
     /** Progress of one {@link #generate} call, on the calling thread; every method optional. */
     public interface Listener {
@@ -77,6 +81,7 @@ public final class PixArtPipeline implements AutoCloseable {
     private final JsonNode schedulerConfig;
     /** The running call's listener, for notices from the VAE retry (worker thread only). */
     private Listener running = new Listener() { };
+    private final LoraMerger loraMerger;
 
     private PixArtPipeline(PipelineFolder folder, PipelineOptions options, Device device, DataType dtype,
                            PromptEncoder prompts, PixArtTransformer transformer, AutoencoderKL vae, JsonNode schedulerConfig) {
@@ -88,6 +93,7 @@ public final class PixArtPipeline implements AutoCloseable {
         this.transformer = transformer;
         this.vae = vae;
         this.schedulerConfig = schedulerConfig;
+        this.loraMerger = new LoraMerger(transformer);
     }
 
     /** Loads every component; call on the engine worker thread. */
@@ -158,6 +164,11 @@ public final class PixArtPipeline implements AutoCloseable {
         return transformer;
     }
 
+    /** The LoRAs merged into the transformer now (the last request's). */
+    public List<LoraMerger.Applied> loras() {
+        return loraMerger.applied();
+    }
+
     public int defaultMaxSequenceLength() {
         return folder.variant().defaultMaxSequenceLength;
     }
@@ -195,8 +206,10 @@ public final class PixArtPipeline implements AutoCloseable {
         Map<String, Long> timings = new LinkedHashMap<>();
         long t0 = System.nanoTime();
 
-        // 1. Check inputs: the generated size (the aspect-ratio bin when binning) and the batch
+        // 1. Check inputs: the generated size (the aspect-ratio bin when binning) and the batch;
+        //    then the request's LoRAs merged into the transformer (nothing to do when already merged)
         Sizes sizes = checkInputs(req);
+        loraMerger.apply(req.loras());
 
         // 2. Encode the prompts (and the negative prompts for classifier-free guidance)
         TextConditioning text = encodePrompt(req, sizes);
@@ -257,10 +270,6 @@ public final class PixArtPipeline implements AutoCloseable {
         int[] latentShape() {
             return new int[] {batch(), channels, latentH, latentW};
         }
-
-        int latentLength() {
-            return batch() * channels * latentH * latentW;
-        }
     }
 
     /**
@@ -268,6 +277,7 @@ public final class PixArtPipeline implements AutoCloseable {
      * space (the request and its start image were validated when built).
      */
     private Sizes checkInputs(GenerationRequest req) {
+        Schedulers.checkStepCount(req.sampler(), schedulerConfig, req.steps());
         boolean alpha = folder.variant() == PipelineFolder.Variant.ALPHA;
         int maxLen = req.maxSequenceLength() > 0 ? req.maxSequenceLength() : defaultMaxSequenceLength();
         int scale = folder.vaeScaleFactor();
@@ -487,7 +497,8 @@ public final class PixArtPipeline implements AutoCloseable {
                     latents = keepKnownRegion(latents, start, scheduler, i);
                     predOriginal = predOriginal == null ? null : blend(predOriginal, start.clean(), start.repaint());
                 }
-                listener.onStep(new StepState(i, steps, timesteps[i], sizes.latentShape(), latents, predOriginal, guided));
+                listener.onStep(new StepState(i, steps, timesteps[i], sizes.latentShape(), latents, predOriginal, guided,
+                        start.firstStep()));
             }
         }
         return latents;
@@ -584,8 +595,10 @@ public final class PixArtPipeline implements AutoCloseable {
         List<Map<String, Object>> meta = new ArrayList<>();
         for (int p = 0; p < sizes.numPrompts(); p++) {
             for (int k = 0; k < sizes.imagesPerPrompt(); k++) {
-                meta.add(GenerationMetadata.describe(req, folder, p, k, sizes.reqW(), sizes.reqH(), sizes.genW(),
-                        sizes.genH(), sizes.maxLength(), steps, prompt.tokenCounts()[p], prompt.truncated()[p]));
+                Map<String, Object> m = GenerationMetadata.describe(req, folder, p, k, sizes.reqW(), sizes.reqH(),
+                        sizes.genW(), sizes.genH(), sizes.maxLength(), steps, prompt.tokenCounts()[p], prompt.truncated()[p]);
+                GenerationMetadata.addLoras(m, loraMerger.applied());
+                meta.add(m);
             }
         }
         return meta;

@@ -80,10 +80,6 @@ public final class PromptEncoder implements AutoCloseable {
         }
     }
 
-    public boolean textEncoderLoaded() {
-        return encoder != null;
-    }
-
     public void releaseTextEncoder() {
         if (encoder != null) {
             encoder.close();

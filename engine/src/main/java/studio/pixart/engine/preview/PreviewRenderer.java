@@ -126,12 +126,4 @@ public final class PreviewRenderer {
     public long totalMillis() {
         return (vaeNanos + fastNanos) / 1_000_000;
     }
-
-    public long vaeMillis() {
-        return vaeNanos / 1_000_000;
-    }
-
-    public long fastMillis() {
-        return fastNanos / 1_000_000;
-    }
 }

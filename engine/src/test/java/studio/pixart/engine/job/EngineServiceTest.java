@@ -56,7 +56,7 @@ class EngineServiceTest {
     static GenerationRequest request(int steps, int size, PreviewMode preview) {
         return new GenerationRequest(TINY, List.of("a red fox in the snow"), List.of(), 42, steps, 4.5, "dpm",
                 size, size, 16, false, 1, "cpu", "float32", preview, GenerationRequest.KvCompressionMode.OFF,
-                GenerationRequest.SeedMode.BATCH, null, "auto");
+                GenerationRequest.SeedMode.BATCH, null, List.of(), "auto");
     }
 
     /** Records every event of a job in arrival order; an optional hook runs on the delivery thread. */
