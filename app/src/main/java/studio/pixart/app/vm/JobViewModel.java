@@ -240,8 +240,9 @@ public final class JobViewModel {
     }
 
     /** The engine request for a queued job. */
-    private static studio.pixart.engine.pipeline.GenerationRequest requestFor(QueuedJob job) {
-        var request = job.settings.toRequest(job.settings.seed(), job.binning).withModel(job.model.root().toString());
+    private studio.pixart.engine.pipeline.GenerationRequest requestFor(QueuedJob job) {
+        var request = job.settings.toRequest(job.settings.seed(), job.binning).withModel(job.model.root().toString())
+                .withMemory(settings.get().preferences().memoryMode());
         if (job.start != null) {
             request = request.withImageToImage(new studio.pixart.engine.pipeline.ImageToImage(job.start.image(),
                     job.start.strength(), job.start.mask()));
