@@ -287,8 +287,9 @@ class StudioDefectsTest {
         assertFalse(StudioContext.engineDevices().isEmpty());
         if (!StudioContext.engineDevices().contains("cuda")) {
             var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                    () -> studio.pixart.engine.pipeline.PipelineOptions.resolve("cuda", "auto", null, null));
-            assertTrue(e.getMessage().startsWith("device cuda: no CUDA GPU"), "no CLI flag in the studio's message: " + e.getMessage());
+                    () -> studio.pixart.engine.plan.Planner.useGpu("cuda", false, studio.pixart.engine.plan.MachineInfo.gpuStatus()));
+            assertTrue(e.getMessage().startsWith("device cuda: the GPU cannot be used"),
+                    "no CLI flag in the studio's message: " + e.getMessage());
             assertNotNull(e.getMessage());
         }
     }

@@ -69,7 +69,7 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
         return new GenerationRequest(model, List.of(prompt), neg, concreteSeed, steps, guidance, sampler, width, height,
                 0, binning, numImages, device, dtype, GenerationRequest.PreviewMode.valueOf(preview),
                 GenerationRequest.KvCompressionMode.OFF, GenerationRequest.SeedMode.PER_IMAGE, null,
-                enabledLoras().stream().map(l -> new LoraSpec(Path.of(l.file()), l.strength())).toList(), "full");
+                enabledLoras().stream().map(l -> new LoraSpec(Path.of(l.file()), l.strength())).toList(), "auto", "full");
     }
 
     public GenerationSettings withLoras(List<LoraSetting> l) {

@@ -240,8 +240,9 @@ public final class JobViewModel {
     }
 
     /** The engine request for a queued job. */
-    private static studio.pixart.engine.pipeline.GenerationRequest requestFor(QueuedJob job) {
-        var request = job.settings.toRequest(job.settings.seed(), job.binning).withModel(job.model.root().toString());
+    private studio.pixart.engine.pipeline.GenerationRequest requestFor(QueuedJob job) {
+        var request = job.settings.toRequest(job.settings.seed(), job.binning).withModel(job.model.root().toString())
+                .withMemory(settings.get().preferences().memoryMode());
         if (job.start != null) {
             request = request.withImageToImage(new studio.pixart.engine.pipeline.ImageToImage(job.start.image(),
                     job.start.strength(), job.start.mask()));
@@ -350,6 +351,8 @@ public final class JobViewModel {
         queue.remove(current);
         current = null;
         currentJob = null;
+        // only now: whoever sees running == false can submit the next job without queueing behind this one
+        running.set(false);
         startNext();
     }
 
@@ -407,7 +410,6 @@ public final class JobViewModel {
             text = text + "  \u00b7  saved " + out.getFileName();
             status.status.set("Poster saved to " + out);
         }
-        running.set(false);
         progressText.set(text);
         lastOutcome.set(ev);
     }

@@ -31,10 +31,15 @@ public final class ModelViewModel {
     private final SettingsStore settings;
     private final StatusViewModel status;
 
+    /** How the open model will run here: device, precision and memory (the engine's planner). */
+    public final ModelPlanModel plan;
+
     public ModelViewModel(StudioServices services, SettingsStore settings, StatusViewModel status) {
         this.services = services;
         this.settings = settings;
         this.status = status;
+        this.plan = new ModelPlanModel(ModelPlanModel.enginePlanner(), ModelPlanModel.plannerThread(), services.ui());
+        info.addListener((o, was, now) -> plan.update(now));
     }
 
     /** On the I/O thread: the PixArt models in the Hugging Face cache. */

@@ -22,11 +22,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import studio.pixart.engine.io.TensorDType;
 import studio.pixart.engine.nd.GpuMemoryMonitor;
 import studio.pixart.engine.nd.MatmulRate;
 import studio.pixart.engine.nd.Torch;
+import studio.pixart.engine.plan.ExecutionPlan;
+import studio.pixart.engine.plan.JobSpec;
+import studio.pixart.engine.plan.MachineInfo;
+import studio.pixart.engine.plan.ModelSpec;
+import studio.pixart.engine.plan.Planner;
 import studio.pixart.engine.pipeline.GenerationRequest;
-import studio.pixart.engine.pipeline.PipelineOptions;
 import studio.pixart.engine.preview.LatentPreview;
 import studio.pixart.engine.preview.PreviewRenderer;
 import studio.pixart.engine.transformer.PixArtTransformer;
@@ -83,6 +88,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--seed", description = "seed of the random weights and inputs (default: ${DEFAULT-VALUE})")
     long seed = 42;
+
+    @Option(names = "--memory", paramLabel = "MODE", description = "auto, low, balanced or high (default: ${DEFAULT-VALUE}: from the RAM)")
+    String memory = "auto";
+
+    @Option(names = "--plan", description = "print the plan (estimated peak memory) and exit")
+    boolean plan;
+
+    /** Parameters of the SDXL VAE (the published checkpoint's count). */
+    static final long SDXL_VAE_PARAMETERS = 83_653_863L;
 
     @Option(names = "--device", paramLabel = "DEV", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE}: CUDA when DJL sees a GPU)")
     String device = "auto";
@@ -158,9 +172,25 @@ final class BenchCommand implements Callable<Integer> {
         }
         GenerationRequest.PreviewMode pm = GenerationRequest.PreviewMode.valueOf(preview.toUpperCase());
         Torch.prepareThread();
-        PipelineOptions target = PipelineOptions.resolve(device, dtype, null, null);
-        Device dev = target.device();
-        DataType dt = target.dtype();
+        // Plan first: an impossible size is refused with the numbers before anything is allocated.
+        TransformerConfig cfg = xl(size);
+        ModelSpec model = ModelSpec.transformerOnly(cfg);
+        if (pm == GenerationRequest.PreviewMode.VAE || pm == GenerationRequest.PreviewMode.BOTH) {
+            model = model.withVae(sdxlVae(), SDXL_VAE_PARAMETERS, TensorDType.F32);
+        }
+        ExecutionPlan executionPlan = Planner.plan(model, JobSpec.bench(size, textTokens, kv), MachineInfo.detect(),
+                new Planner.Overrides(device, dtype, memory));
+        if (plan) {
+            out.print(executionPlan.describe());
+            out.flush();
+            return executionPlan.fits() ? 0 : 1;
+        }
+        executionPlan.requireFits();
+        out.printf("plan: %s (estimated peak %s resident%s)%n", executionPlan.summary(),
+                ExecutionPlan.gb(executionPlan.peak().hostBytes()), executionPlan.peak().gpuBytes() > 0
+                        ? ", " + ExecutionPlan.gb(executionPlan.peak().gpuBytes()) + " GPU" : "");
+        Device dev = executionPlan.device();
+        DataType dt = executionPlan.dtype();
         String dtName = dt == DataType.FLOAT16 ? "float16" : "float32";
         GpuMemoryMonitor gpuMemory = GpuMemoryMonitor.start(dev);
         out.printf("device %s, compute dtype %s, libtorch %s%n", dev, dtName, Torch.version());
@@ -168,9 +198,8 @@ final class BenchCommand implements Callable<Integer> {
         double matmul = matmulGflops(matmulSize, 5, dev, dt);
         out.printf("matmul %d×%d×%d %s through libtorch: %.1f GFLOP/s (median of 5)%n", matmulSize, matmulSize, matmulSize, dtName, matmul);
 
-        TransformerConfig cfg = xl(size);
-        TransformerOptions opts = kv ? TransformerOptions.defaults().withKvCompression(TransformerOptions.KvCompression.upperHalf(2))
-                : TransformerOptions.defaults();
+        TransformerOptions opts = new TransformerOptions(executionPlan.attentionBudgetBytes(),
+                kv ? TransformerOptions.KvCompression.upperHalf(2) : TransformerOptions.KvCompression.OFF);
         int lat = size / 8;
         Flops flops = stepFlops(cfg, lat, lat, textTokens, 2, opts);
         long t0 = System.nanoTime();

@@ -24,8 +24,12 @@ import studio.pixart.engine.job.EngineService;
 import studio.pixart.engine.job.JobEvent;
 import studio.pixart.engine.job.JobHandle;
 import studio.pixart.engine.pipeline.GenerationMetadata;
+import studio.pixart.engine.model.ModelLocator;
+import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.ImageToImage;
+import studio.pixart.engine.plan.ExecutionPlan;
+import studio.pixart.engine.plan.Plans;
 
 @Command(name = "generate", description = "Generate images from text (or from a start image, optionally inpainting a masked region), "
         + "as diffusers' PixArt pipelines do for the same settings and seed.")
@@ -73,6 +77,12 @@ final class GenerateCommand implements Callable<Integer> {
         GenerationRequest req = gen.toRequest().withPreview(pm).withImageToImage(imageToImage());
         if (perImageSeeds) {
             req = req.withSeedMode(GenerationRequest.SeedMode.PER_IMAGE);
+        }
+        if (gen.plan) {
+            ExecutionPlan plan = Plans.forGeneration(PipelineFolder.open(req.model(), null, new ModelLocator()), req);
+            spec.commandLine().getOut().print(plan.describe());
+            spec.commandLine().getOut().flush();
+            return plan.fits() ? 0 : 1;
         }
         if (previewDir != null) {
             Files.createDirectories(previewDir);
@@ -192,6 +202,8 @@ final class GenerateCommand implements Callable<Integer> {
                     s.elapsed().toMillis() / 1000.0, s.eta().toMillis() / 1000.0);
         } else if (e instanceof JobEvent.Decoding d) {
             err.printf("decoding %d/%d%n", d.tile(), d.tiles());
+        } else if (e instanceof JobEvent.Notice n) {
+            err.println(n.message().startsWith("plan: ") ? n.message() : "note: " + n.message());
         } else if (e instanceof JobEvent.Preview p) {
             writePreview(p, err);
         }

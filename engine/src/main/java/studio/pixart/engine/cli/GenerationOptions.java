@@ -7,6 +7,8 @@ import studio.pixart.engine.lora.LoraSpec;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.GenerationRequest.KvCompressionMode;
 import studio.pixart.engine.pipeline.GenerationRequest.PreviewMode;
+import studio.pixart.engine.plan.MemoryMode;
+import studio.pixart.engine.plan.Planner;
 import studio.pixart.engine.scheduler.Schedulers;
 
 /** The options every generating command takes (generate, poster). */
@@ -64,6 +66,14 @@ final class GenerationOptions {
     @Option(names = "--dtype", description = "auto, float32 or float16 (default auto: float16 on GPU, float32 on CPU)")
     String dtype = "auto";
 
+    @Option(names = "--memory", paramLabel = "MODE", description = "auto, low, balanced or high: how much memory a run may "
+            + "use for speed (default auto: from the machine's RAM; see --plan)")
+    String memory = "auto";
+
+    @Option(names = "--plan", description = "print the plan (device, dtype and estimated peak memory per component, "
+            + "the memory mode and why) and exit without generating")
+    boolean plan;
+
     @Option(names = "--kv-compress", paramLabel = "MODE", description = "KV token compression: off, on or auto "
             + "(auto = on at ≥ 3K; default off for generate, auto for poster)")
     String kvCompress = "off";
@@ -89,6 +99,8 @@ final class GenerationOptions {
         if (prompts.isEmpty()) {
             throw new IllegalArgumentException("missing --prompt TEXT");
         }
+        MemoryMode.parse(memory); // an unknown mode is an error before anything is opened
+        Planner.parseDtype(dtype);
         Schedulers.sampler(sampler); // an unknown name lists the allowed ones before any work
         List<LoraSpec> loraSpecs = new ArrayList<>();
         for (String l : loras) {
@@ -130,6 +142,6 @@ final class GenerationOptions {
         return new GenerationRequest(model, prompts, negatives, seed, steps, guidance, sampler, w, h,
                 maxSequenceLength, !noBinning, numImages, device, dtype, PreviewMode.NONE,
                 KvCompressionMode.valueOf(kvCompress.toUpperCase()), GenerationRequest.SeedMode.BATCH, null,
-                loraSpecs, textEncoder);
+                loraSpecs, memory, textEncoder);
     }
 }

@@ -33,7 +33,7 @@ final class ReferenceCaseRun {
                     + goldenRoot + " has that in its name");
         }
         Torch.prepareThread();
-        PipelineOptions opts = PipelineOptions.resolve(device, dtype, null, null).withTrimPromptPadding(false);
+        PipelineOptions opts = PipelineOptions.on(device, dtype).withTrimPromptPadding(false);
         boolean half = opts.dtype() == ai.djl.ndarray.types.DataType.FLOAT16;
         String dtName = half ? "float16" : "float32";
         out.printf("reference pipeline cases of %s on %s in %s (libtorch %s)%n", goldenRoot, opts.device(), dtName, Torch.version());

@@ -88,6 +88,9 @@ final class RehearseCommand implements Callable<Integer> {
     @Option(names = "--release-text-encoder", description = "free T5 right after encoding (the low-memory setting) in the generate stage")
     boolean releaseTextEncoder;
 
+    /** T5 options of the encode stages (the 8-bit cache folder included). */
+    private TextEncoderOptions te;
+
     /** One measured stage. */
     record StageResult(String stage, double seconds, long peakAnon, long peakFile, long peakRss, long minorFaults,
                        long majorFaults, double loadBefore, String note) {}
@@ -125,9 +128,9 @@ final class RehearseCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         }
         Path root = dir != null ? dir : Path.of(System.getProperty("user.home"), ".cache", "pixart-studio", "rehearsal");
-        TextEncoderOptions te = TextEncoderOptions.parse(textEncoder).withInt8CacheRoot(int8Dir)
-                .withReleaseAfterEncoding(releaseTextEncoder);
-        PipelineOptions options = PipelineOptions.resolve(device, dtype, null, null).withTextEncoder(te);
+        te = TextEncoderOptions.parse(textEncoder).withInt8CacheRoot(int8Dir);
+        PipelineOptions options = PipelineOptions.on(device, dtype).withTextEncoderInt8(te.int8())
+                .withReleaseTextEncoder(releaseTextEncoder);
         Torch.prepareThread();
 
         out.printf("machine: %d CPU threads, %.1f GB RAM, load average %.2f%n", Runtime.getRuntime().availableProcessors(),
@@ -241,7 +244,7 @@ final class RehearseCommand implements Callable<Integer> {
     /** A fresh T5 (nothing cached), encoding the prompt and the empty negative prompt as a CFG generation does. */
     private StageResult encodeStage(String name, int tokens, PipelineFolder folder, PipelineOptions options,
                                     ProcessMemory.Sampler sampler, PrintWriter out) {
-        try (PromptEncoder enc = new PromptEncoder(folder, options.device(), options.dtype(), null, true, options.textEncoder())) {
+        try (PromptEncoder enc = new PromptEncoder(folder, options.device(), options.dtype(), null, true, te)) {
             String prompt = promptOf(enc.tokenizer(), tokens);
             int maxLen = folder.variant().defaultMaxSequenceLength;
             Stage st = new Stage(sampler);
@@ -266,8 +269,8 @@ final class RehearseCommand implements Callable<Integer> {
      */
     private StageResult int8Stage(PipelineFolder folder, PipelineOptions options, ProcessMemory.Sampler sampler,
                                   Map<String, Object> extra, PrintWriter out) {
-        TextEncoderOptions full = options.textEncoder().withInt8(false).withReleaseAfterEncoding(false);
-        TextEncoderOptions int8 = options.textEncoder().withInt8(true).withReleaseAfterEncoding(false);
+        TextEncoderOptions full = te.withInt8(false);
+        TextEncoderOptions int8 = te.withInt8(true);
         Stage st = new Stage(sampler);
         long tc = System.nanoTime();
         studio.pixart.engine.text.T5Int8.ensure(folder.component("text_encoder"), int8.int8Root(), msg -> {

@@ -30,7 +30,10 @@ import studio.pixart.engine.pipeline.GenerationMetadata;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.PipelineOptions;
 import studio.pixart.engine.pipeline.PixArtPipeline;
-import studio.pixart.engine.pipeline.TextEncoderOptions;
+import studio.pixart.engine.plan.ExecutionPlan;
+import studio.pixart.engine.plan.InsufficientMemoryException;
+import studio.pixart.engine.plan.Plans;
+import studio.pixart.engine.transformer.TransformerOptions;
 import studio.pixart.engine.poster.PosterPipeline;
 import studio.pixart.engine.preview.PreviewRenderer;
 import studio.pixart.engine.scheduler.Schedulers;
@@ -83,6 +86,8 @@ public final class EngineService implements GenerationService {
     private final class Job implements JobHandle {
         final long id = IDS.incrementAndGet();
         final GenerationRequest request;
+        /** Null for a generation. */
+        final PosterSpec poster;
         final Work work;
         final Consumer<JobEvent> listener;
         final CompletableFuture<JobEvent> done = new CompletableFuture<>();
@@ -99,8 +104,9 @@ public final class EngineService implements GenerationService {
         private int deliveredStep;
         private JobEvent.Preview held;
 
-        Job(GenerationRequest request, Work work, Consumer<JobEvent> listener) {
+        Job(GenerationRequest request, PosterSpec poster, Work work, Consumer<JobEvent> listener) {
             this.request = request;
+            this.poster = poster;
             this.work = work;
             this.listener = listener;
         }
@@ -188,12 +194,12 @@ public final class EngineService implements GenerationService {
 
     @Override
     public JobHandle submit(GenerationRequest request, Consumer<JobEvent> listener) {
-        return enqueue(new Job(request, this::generate, listener == null ? e -> { } : listener));
+        return enqueue(new Job(request, null, this::generate, listener == null ? e -> { } : listener));
     }
 
     @Override
     public JobHandle submitPoster(GenerationRequest request, PosterSpec spec, Consumer<JobEvent> listener) {
-        return enqueue(new Job(request, (pipe, job) -> poster(pipe, job, spec), listener == null ? e -> { } : listener));
+        return enqueue(new Job(request, spec, (pipe, job) -> poster(pipe, job, spec), listener == null ? e -> { } : listener));
     }
 
     private JobHandle enqueue(Job job) {
@@ -262,7 +268,8 @@ public final class EngineService implements GenerationService {
                 unload();
                 job.finish(new JobEvent.Failed(job.id, msg, adviceForMemory()), JobHandle.State.FAILED);
             } else {
-                job.finish(new JobEvent.Failed(job.id, msg, adviceFor(e)), JobHandle.State.FAILED);
+                job.finish(new JobEvent.Failed(job.id, e instanceof InsufficientMemoryException m ? m.refusal() : msg,
+                        adviceFor(e)), JobHandle.State.FAILED);
             }
         } catch (Error e) {
             // Any other error (a native library problem, a stack overflow) still ends the job, so
@@ -273,12 +280,12 @@ public final class EngineService implements GenerationService {
         }
     }
 
-    /** The pipeline for the job's model and options: the loaded one while they stay the same. */
+    /**
+     * The pipeline for the job's model and plan: the loaded one while they stay the same. The job
+     * is planned first ({@link Plans}) and refused, before anything is loaded, when it cannot fit.
+     */
     private PixArtPipeline pipelineFor(Job job) {
         GenerationRequest req = job.request;
-        PipelineOptions options = PipelineOptions.resolve(req.device(), req.dtype(), null, embeddingCache)
-                .withTransformerOptions(PipelineOptions.transformerOptionsFor(req))
-                .withTextEncoder(TextEncoderOptions.parse(req.textEncoder()));
         PipelineFolder folder = PipelineFolder.open(req.model(), null, locator);
         // before loading anything: a step count the sampler cannot run (a repeated timestep) is refused
         Schedulers.checkStepCount(req.sampler(), folder.config("scheduler"), req.steps());
@@ -286,12 +293,21 @@ public final class EngineService implements GenerationService {
             LoraMerger.checkBeforeLoading(req.loras(), folder.component("transformer"));
             lorasChecked = req.loras();
         }
-        String key = folder.root() + "|" + options.key();
+        // and a job the machine cannot hold, with the numbers and the advice
+        ExecutionPlan plan = job.poster == null ? Plans.forGeneration(folder, req)
+                : Plans.forPoster(folder, req, job.poster.width(), job.poster.height(), job.poster.strength(),
+                        job.poster.nativeOnePass());
+        plan.requireFits();
+        TransformerOptions.KvCompression kv = PipelineOptions.kvCompressionFor(req);
+        String key = folder.root() + "|" + PipelineOptions.of(plan, kv, embeddingCache).withTextEncoderInt8(Plans.int8(req)).key();
         if (!key.equals(loadedKey)) {
             unload();
+            job.emit(new JobEvent.Notice(job.id, "plan: " + plan.summary() + " — " + plan.machine().gpu().message()));
+            plan.notes().forEach(n -> job.emit(new JobEvent.Notice(job.id, n)));
             job.emit(new JobEvent.LoadingModel(job.id, "model", 0));
-            loaded = PixArtPipeline.load(folder, options,
-                    (component, progress) -> job.emit(new JobEvent.LoadingModel(job.id, component, progress)));
+            loaded = Plans.load(folder, plan, req, kv, embeddingCache,
+                    (component, progress) -> job.emit(new JobEvent.LoadingModel(job.id, component, progress)),
+                    n -> job.emit(new JobEvent.Notice(job.id, n)));
             loadedKey = key;
         }
         return loaded;
@@ -319,6 +335,11 @@ public final class EngineService implements GenerationService {
             @Override
             public void onDecoding(int done, int total) {
                 job.emit(new JobEvent.Decoding(job.id, done, total));
+            }
+
+            @Override
+            public void onNotice(String message) {
+                job.emit(new JobEvent.Notice(job.id, message));
             }
         }, job::stopRequested);
         Map<String, Duration> timings = durations(result.timingsMillis());
@@ -391,6 +412,9 @@ public final class EngineService implements GenerationService {
     }
 
     static String adviceFor(RuntimeException e) {
+        if (e instanceof InsufficientMemoryException m) {
+            return m.advice();
+        }
         if (e instanceof SafetensorsException) {
             return "A weight file is damaged or incomplete: download the model again.";
         }

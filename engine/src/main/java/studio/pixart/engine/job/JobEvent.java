@@ -31,6 +31,12 @@ public sealed interface JobEvent {
 
     record Decoding(long jobId, int tile, int tiles) implements JobEvent {}
 
+    /**
+     * Something to tell the user that is not an error: the plan (device, precision, memory) when a
+     * model is loaded, why the GPU is not used, a float16 VAE that fell back to float32.
+     */
+    record Notice(long jobId, String message) implements JobEvent {}
+
     /** Images in prompt-major order, with the metadata to embed into exported files. */
     record Finished(long jobId, List<RgbImage> images, List<Map<String, Object>> metadata,
                     Map<String, Duration> timings) implements JobEvent {}

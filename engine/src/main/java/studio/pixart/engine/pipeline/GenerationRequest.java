@@ -24,6 +24,7 @@ import studio.pixart.engine.lora.LoraSpec;
  * @param imageToImage       null for text to image; else the start image, strength and optional
  *                           inpainting mask
  * @param loras              LoRAs merged into the transformer for this request, in order (empty: none)
+ * @param memory             auto | low | balanced | high (see {@code MemoryMode})
  * @param textEncoder        full (the model's T5 weights) | int8 (the opt-in 8-bit copy; changes pixels slightly)
  */
 public record GenerationRequest(
@@ -46,6 +47,7 @@ public record GenerationRequest(
         SeedMode seedMode,
         ImageToImage imageToImage,
         List<LoraSpec> loras,
+        String memory,
         String textEncoder) {
 
     public enum PreviewMode { NONE, FAST, VAE, BOTH }
@@ -95,17 +97,20 @@ public record GenerationRequest(
         if (seedMode == null) {
             seedMode = SeedMode.BATCH;
         }
+        loras = loras == null ? List.of() : List.copyOf(loras);
+        if (memory == null) {
+            memory = "auto";
+        }
         textEncoder = textEncoder == null ? "full" : textEncoder.toLowerCase();
         if (!textEncoder.equals("full") && !textEncoder.equals("int8")) {
             throw new IllegalArgumentException("text encoder must be full or int8, got '" + textEncoder + "'");
         }
-        loras = loras == null ? List.of() : List.copyOf(loras);
     }
 
     /** The reference defaults for one prompt. */
     public static GenerationRequest of(String model, String prompt) {
         return new GenerationRequest(model, List.of(prompt), List.of(), 0, 20, 4.5, "dpm", 0, 0, 0, true, 1,
-                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, SeedMode.BATCH, null, List.of(), "full");
+                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, SeedMode.BATCH, null, List.of(), "auto", "full");
     }
 
     public String negativeFor(int promptIndex) {
@@ -117,44 +122,44 @@ public record GenerationRequest(
 
     public GenerationRequest withSeed(long s) {
         return new GenerationRequest(model, prompts, negativePrompts, s, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);
     }
 
     public GenerationRequest withSize(int w, int h) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, w, h,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);
     }
 
     /** full or int8 (see {@link #textEncoder}). */
     public GenerationRequest withTextEncoder(String t) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, t);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory, t);
     }
 
     public GenerationRequest withBinning(boolean b) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
+                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);
     }
 
     public GenerationRequest withPreview(PreviewMode p) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, seedMode, imageToImage, loras, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);
     }
 
     public GenerationRequest withNumImages(int n) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, n, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
+                maxSequenceLength, binning, n, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);
     }
 
     public GenerationRequest withSeedMode(SeedMode m) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, m, imageToImage, loras, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, m, imageToImage, loras, memory, textEncoder);
     }
 
     /** Starts from an image (null: text to image again). */
     public GenerationRequest withImageToImage(ImageToImage i) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, i, loras, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, i, loras, memory, textEncoder);
     }
 
     /** The number of images: prompts × images per prompt. */
@@ -184,23 +189,39 @@ public record GenerationRequest(
         return withSeed(seed + 1).withNumImages(n).withSeedMode(SeedMode.PER_IMAGE);
     }
 
+    public GenerationRequest withDevice(String dev, String type) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, dev, type, preview, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);
+    }
+
+    public GenerationRequest withKvCompression(KvCompressionMode kv) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kv, seedMode, imageToImage, loras, memory, textEncoder);
+    }
+
+    /** The memory mode: auto, low, balanced or high. */
+    public GenerationRequest withMemory(String m) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, m, textEncoder);
+    }
+
     public GenerationRequest withModel(String m) {
         return new GenerationRequest(m, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);
     }
 
     public GenerationRequest withSampler(String name) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, name, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);
     }
 
     public GenerationRequest withSteps(int n) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, n, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);
     }
 
     public GenerationRequest withLoras(List<LoraSpec> l) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, l, textEncoder);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, l, memory, textEncoder);
     }
 }

@@ -27,6 +27,7 @@ import studio.pixart.engine.transformer.PixArtTransformer;
 import studio.pixart.engine.transformer.TransformerOptions;
 import studio.pixart.engine.vae.AutoencoderKL;
 import studio.pixart.engine.vae.TiledVae;
+import studio.pixart.engine.vae.VaeException;
 
 /**
  * The PixArt pipeline (diffusers' PixArtSigmaPipeline / PixArtAlphaPipeline). {@link #run} is the
@@ -52,6 +53,9 @@ public final class PixArtPipeline implements AutoCloseable {
         default void onStep(StepState state) {}
 
         default void onDecoding(int done, int total) {}
+
+        /** Something the user should know about this run (e.g. the float16 VAE overflowed and float32 took over). */
+        default void onNotice(String message) {}
     }
 
     public interface LoadListener {
@@ -67,17 +71,22 @@ public final class PixArtPipeline implements AutoCloseable {
                         double[] timesteps, float[] finalLatents, float[] vaeOutput, int generatedHeight, int generatedWidth) {}
 
     private final PipelineFolder folder;
+    private final PipelineOptions options;
     private final Device device;
     private final DataType dtype;
     private final PromptEncoder prompts;
     private final PixArtTransformer transformer;
-    private final AutoencoderKL vae;
+    /** Replaced by a float32 VAE when a float16 decode overflows ({@link #withVaeRetry}). */
+    private AutoencoderKL vae;
     private final JsonNode schedulerConfig;
+    /** The running call's listener, for notices from the VAE retry (worker thread only). */
+    private Listener running = new Listener() { };
     private final LoraMerger loraMerger;
 
-    private PixArtPipeline(PipelineFolder folder, Device device, DataType dtype, PromptEncoder prompts,
-                           PixArtTransformer transformer, AutoencoderKL vae, JsonNode schedulerConfig) {
+    private PixArtPipeline(PipelineFolder folder, PipelineOptions options, Device device, DataType dtype,
+                           PromptEncoder prompts, PixArtTransformer transformer, AutoencoderKL vae, JsonNode schedulerConfig) {
         this.folder = folder;
+        this.options = options;
         this.device = device;
         this.dtype = dtype;
         this.prompts = prompts;
@@ -99,17 +108,20 @@ public final class PixArtPipeline implements AutoCloseable {
         AutoencoderKL vae = null;
         try {
             l.onLoad("tokenizer", 0.0);
-            prompts = new PromptEncoder(folder, device, dtype, options.embeddingCache(), options.trimPromptPadding(),
-                    options.textEncoder());
+            prompts = new PromptEncoder(folder, options.textEncoderDevice(), options.textEncoderDtype(), options.embeddingCache(),
+                    options.trimPromptPadding(), options.textEncoder());
             l.onLoad("text_encoder", 0.05);
-            prompts.loadTextEncoder();
+            if (!options.releaseTextEncoder()) {
+                // kept for the session; otherwise loaded when a prompt is not cached and released after encoding
+                prompts.loadTextEncoder();
+            }
             l.onLoad("transformer", 0.6);
             tr = PixArtTransformer.load(folder.component("transformer"), device, dtype, options.transformerOptions());
             l.onLoad("vae", 0.9);
             // The SDXL VAE overflows in float16: decode in float32 unless asked otherwise.
             vae = AutoencoderKL.load(folder.component("vae"), device, options.vaeDtype());
             l.onLoad("ready", 1.0);
-            return new PixArtPipeline(folder, device, dtype, prompts, tr, vae, folder.config("scheduler"));
+            return new PixArtPipeline(folder, options, device, dtype, prompts, tr, vae, folder.config("scheduler"));
         } catch (RuntimeException e) {
             if (prompts != null) {
                 prompts.close();
@@ -126,6 +138,10 @@ public final class PixArtPipeline implements AutoCloseable {
 
     public PipelineFolder folder() {
         return folder;
+    }
+
+    public PipelineOptions options() {
+        return options;
     }
 
     public Device device() {
@@ -184,6 +200,7 @@ public final class PixArtPipeline implements AutoCloseable {
      */
     private Result run(GenerationRequest req, Listener callback, BooleanSupplier cancelled) {
         Listener listener = callback == null ? new Listener() { } : callback;
+        running = listener;
         BooleanSupplier stop = cancelled == null ? () -> false : cancelled;
         Torch.prepareThread();
         Map<String, Long> timings = new LinkedHashMap<>();
@@ -265,17 +282,11 @@ public final class PixArtPipeline implements AutoCloseable {
         int maxLen = req.maxSequenceLength() > 0 ? req.maxSequenceLength() : defaultMaxSequenceLength();
         int scale = folder.vaeScaleFactor();
         int sampleSize = folder.transformerSampleSize();
-        ImageToImage start = req.imageToImage();
-        // Image to image without a size keeps the start image's size.
-        int reqH = req.height() > 0 ? req.height() : start != null ? start.image().height() : sampleSize * scale;
-        int reqW = req.width() > 0 ? req.width() : start != null ? start.image().width() : sampleSize * scale;
-        int genH = reqH;
-        int genW = reqW;
-        if (req.binning()) {
-            ResolutionBinning.Bin bin = ResolutionBinning.forSampleSize(sampleSize, alpha).classify(reqH, reqW);
-            genH = bin.height();
-            genW = bin.width();
-        }
+        int[] size = ResolutionBinning.sizes(sampleSize, alpha, scale, req);
+        int reqH = size[0];
+        int reqW = size[1];
+        int genH = size[2];
+        int genW = size[3];
         int patch = transformer.config().patchSize();
         if (genH % (scale * patch) != 0 || genW % (scale * patch) != 0) {
             throw new IllegalArgumentException("size " + genW + "x" + genH + " must be a multiple of " + (scale * patch)
@@ -308,7 +319,10 @@ public final class PixArtPipeline implements AutoCloseable {
         }
     }
 
-    /** 2. Encode prompt: the prompts and the negative prompts in one T5 pass (one read of its weights). */
+    /**
+     * 2. Encode prompt: the prompts and the negative prompts in one T5 pass (one read of its weights).
+     * T5 is released afterwards when the options say so (the caches keep the prompts).
+     */
     private TextConditioning encodePrompt(GenerationRequest req, Sizes sizes) {
         int n = sizes.numPrompts();
         List<String> texts = new ArrayList<>(req.prompts());
@@ -320,11 +334,13 @@ public final class PixArtPipeline implements AutoCloseable {
         PromptEmbeddings encoded = encodePrompts(texts, sizes.maxLength());
         PromptEmbeddings prompt = encoded.slice(0, n);
         PromptEmbeddings cond = prompt.repeatEach(sizes.imagesPerPrompt());
-        if (!sizes.cfg()) {
-            return new TextConditioning(prompt, null, cond);
+        PromptEmbeddings negative = sizes.cfg() ? encoded.slice(n, 2 * n) : null;
+        if (options.releaseTextEncoder()) {
+            // the largest component: free it before the loop
+            prompts.releaseTextEncoder();
         }
-        PromptEmbeddings negative = encoded.slice(n, 2 * n);
-        return new TextConditioning(prompt, negative, negative.repeatEach(sizes.imagesPerPrompt()).concat(cond));
+        return negative == null ? new TextConditioning(prompt, null, cond)
+                : new TextConditioning(prompt, negative, negative.repeatEach(sizes.imagesPerPrompt()).concat(cond));
     }
 
     /** 3. Prepare timesteps: the request's sampler built from the pipeline's scheduler config. */
@@ -613,17 +629,19 @@ public final class PixArtPipeline implements AutoCloseable {
         }
         float sf = (float) vae.config().scalingFactor();
         float shift = (float) vae.config().shiftFactor();
-        try (NDManager m = Torch.newManager()) {
-            NDArray x = m.create(chw, new Shape(1, 3, h, w)).toDevice(device, false).toType(vae.dtype(), false);
-            try (AutoencoderKL.Moments moments = TiledVae.encodeTiled(vae, x, vaeTiles(),
-                    (done, total) -> { }, cancelled == null ? () -> false : cancelled)) {
-                float[] mean = moments.mean().toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
-                for (int i = 0; i < mean.length; i++) {
-                    mean[i] = (mean[i] - shift) * sf;
+        return withVaeRetry("encode", () -> {
+            try (NDManager m = Torch.newManager()) {
+                NDArray x = m.create(chw, new Shape(1, 3, h, w)).toDevice(device, false).toType(vae.dtype(), false);
+                try (AutoencoderKL.Moments moments = TiledVae.encodeTiled(vae, x, options.vaeTiles(),
+                        (done, total) -> { }, cancelled == null ? () -> false : cancelled)) {
+                    float[] mean = moments.mean().toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
+                    for (int i = 0; i < mean.length; i++) {
+                        mean[i] = (mean[i] - shift) * sf;
+                    }
+                    return mean;
                 }
-                return mean;
             }
-        }
+        });
     }
 
     /** VAE decode of one latent (C, h, w), already divided by the scaling factor → planar (3, H, W), unclamped. */
@@ -637,22 +655,34 @@ public final class PixArtPipeline implements AutoCloseable {
      */
     public float[] decodeLatents(float[] z, int channels, int lh, int lw, BooleanSupplier cancelled,
                                  TiledVae.TileListener progress) {
-        try (NDManager m = Torch.newManager()) {
-            NDArray zt = m.create(z, new Shape(1, channels, lh, lw)).toDevice(device, false).toType(vae.dtype(), false);
-            NDArray out = TiledVae.decodeTiled(vae, zt, vaeTiles(), progress, cancelled);
-            // AutoencoderKL.decode reports NaN/Inf per tile with a specific message
-            return out.toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
-        }
+        return withVaeRetry("decode", () -> {
+            try (NDManager m = Torch.newManager()) {
+                NDArray zt = m.create(z, new Shape(1, channels, lh, lw)).toDevice(device, false).toType(vae.dtype(), false);
+                NDArray out = TiledVae.decodeTiled(vae, zt, options.vaeTiles(), progress, cancelled);
+                // AutoencoderKL.decode reports NaN/Inf per tile with a specific message
+                return out.toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
+            }
+        });
     }
 
     /**
-     * VAE tiling: untiled (exactly the reference) while the image fits the memory budget and, on
-     * the CPU, is at most 1 MP (128 × 128 latent cells — every 1024-class bin); larger images on the
-     * CPU are tiled because the mid-block attention grows with the square of the area.
+     * Runs a VAE call; when a float16 VAE (planned with the float32 retry) produces NaN/Inf, says
+     * so, reloads the VAE in float32 for the rest of the session and runs the call again.
      */
-    private TiledVae.TileOptions vaeTiles() {
-        TiledVae.TileOptions auto = TiledVae.TileOptions.auto();
-        return device.isGpu() ? auto : auto.withMaxUntiledArea(128 * 128);
+    private float[] withVaeRetry(String what, java.util.function.Supplier<float[]> call) {
+        try {
+            return call.get();
+        } catch (VaeException e) {
+            if (vae.dtype() != DataType.FLOAT16 || !options.vaeFloat32Retry()) {
+                throw e;
+            }
+            AutoencoderKL wide = AutoencoderKL.load(folder.component("vae"), device, DataType.FLOAT32);
+            vae.close();
+            vae = wide;
+            running.onNotice("the VAE " + what + " overflowed in float16 (NaN/Inf; the SDXL VAE does): done again in float32, "
+                    + "and in float32 from now on");
+            return call.get();
+        }
     }
 
     /** clamp(x / 2 + 0.5, 0, 1) and planar → interleaved, as the reference's output_type="np". */

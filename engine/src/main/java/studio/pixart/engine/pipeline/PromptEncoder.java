@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import studio.pixart.engine.model.PipelineFolder;
+import studio.pixart.engine.plan.MachineInfo;
+import studio.pixart.engine.plan.Planner;
 import studio.pixart.engine.text.PromptText;
 import studio.pixart.engine.text.T5Encoder;
 import studio.pixart.engine.text.T5Int8;
@@ -49,6 +51,12 @@ public final class PromptEncoder implements AutoCloseable {
         this(folder, device, dtype, diskCache, trimPadding, TextEncoderOptions.defaults());
     }
 
+    /** {@code loadMode}: how T5 holds its weights (null = T5's default for the device and dtypes). */
+    public PromptEncoder(PipelineFolder folder, Device device, DataType dtype, T5Encoder.LoadMode loadMode,
+                         EmbeddingCache diskCache, boolean trimPadding) {
+        this(folder, device, dtype, diskCache, trimPadding, TextEncoderOptions.defaults().withWeights(loadMode));
+    }
+
     public PromptEncoder(PipelineFolder folder, Device device, DataType dtype, EmbeddingCache diskCache, boolean trimPadding,
                          TextEncoderOptions options) {
         this.options = options == null ? TextEncoderOptions.defaults() : options;
@@ -63,8 +71,10 @@ public final class PromptEncoder implements AutoCloseable {
 
     /** For the CLI's {@code encode}: reference-exact output (padding encoded too), no disk cache. */
     public static PromptEncoder load(PipelineFolder folder, String device, String dtype) {
-        PipelineOptions o = PipelineOptions.resolve(device, dtype, null, null);
-        return new PromptEncoder(folder, o.device(), o.dtype(), null, false);
+        boolean gpu = Planner.useGpu(device, MachineInfo.gpuStatus().gpuUsable(), MachineInfo.gpuStatus());
+        DataType t = Planner.parseDtype(dtype);
+        return new PromptEncoder(folder, gpu ? Device.gpu() : Device.cpu(),
+                t != null ? t : (gpu ? DataType.FLOAT16 : DataType.FLOAT32), null, false);
     }
 
     public T5Tokenizer tokenizer() {

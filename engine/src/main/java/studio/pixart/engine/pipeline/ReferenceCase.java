@@ -116,7 +116,7 @@ public final class ReferenceCase implements AutoCloseable {
                 call.get("guidance_scale").asDouble(), sampler, call.get("width").asInt(), call.get("height").asInt(),
                 call.get("max_sequence_length").asInt(), call.path("use_resolution_binning").asBoolean(false),
                 call.path("num_images_per_prompt").asInt(1), device, dtype, GenerationRequest.PreviewMode.NONE,
-                GenerationRequest.KvCompressionMode.OFF, GenerationRequest.SeedMode.BATCH, null, List.of(), "full");
+                GenerationRequest.KvCompressionMode.OFF, GenerationRequest.SeedMode.BATCH, null, List.of(), "auto", "full");
     }
 
     private static List<String> texts(JsonNode node) {

@@ -56,7 +56,7 @@ class EngineServiceTest {
     static GenerationRequest request(int steps, int size, PreviewMode preview) {
         return new GenerationRequest(TINY, List.of("a red fox in the snow"), List.of(), 42, steps, 4.5, "dpm",
                 size, size, 16, false, 1, "cpu", "float32", preview, GenerationRequest.KvCompressionMode.OFF,
-                GenerationRequest.SeedMode.BATCH, null, List.of(), "full");
+                GenerationRequest.SeedMode.BATCH, null, List.of(), "auto", "full");
     }
 
     /** Records every event of a job in arrival order; an optional hook runs on the delivery thread. */
@@ -106,7 +106,13 @@ class EngineServiceTest {
         List<JobEvent> ev = List.copyOf(rec.events);
         assertInstanceOf(JobEvent.Queued.class, ev.get(0));
         int i = 1;
-        while (ev.get(i) instanceof JobEvent.LoadingModel) {
+        // when the model loads: first the plan (device, precision, memory, why not the GPU), then the components
+        if (ev.get(i) instanceof JobEvent.LoadingModel || ev.get(i) instanceof JobEvent.Notice) {
+            JobEvent.Notice plan = assertInstanceOf(JobEvent.Notice.class, ev.get(i), ev::toString);
+            assertTrue(plan.message().startsWith("plan: CPU float32 \u00b7 ~") && plan.message().contains(" RAM \u00b7 memory "),
+                    plan::toString);
+        }
+        while (ev.get(i) instanceof JobEvent.LoadingModel || ev.get(i) instanceof JobEvent.Notice) {
             i++;
         }
         JobEvent.TextEncoded text = assertInstanceOf(JobEvent.TextEncoded.class, ev.get(i++), ev::toString);

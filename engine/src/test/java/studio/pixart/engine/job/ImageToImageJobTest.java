@@ -21,7 +21,7 @@ class ImageToImageJobTest {
         java.util.Arrays.fill(grey, 0.5f);
         GenerationRequest req = new GenerationRequest(Golden.model("tiny-pixart-sigma").toString(), List.of("a red fox"),
                 List.of(), 1, 10, 4.5, "dpm", 32, 32, 16, false, 1, "cpu", "float32", GenerationRequest.PreviewMode.NONE,
-                GenerationRequest.KvCompressionMode.OFF, GenerationRequest.SeedMode.BATCH, null, List.of(), "full")
+                GenerationRequest.KvCompressionMode.OFF, GenerationRequest.SeedMode.BATCH, null, List.of(), "auto", "full")
                 .withImageToImage(ImageToImage.of(new RgbImage(32, 32, grey), 0.4));
         List<JobEvent.Step> steps = new CopyOnWriteArrayList<>();
         try (EngineService engine = new EngineService(null, new ModelLocator())) {

@@ -52,7 +52,7 @@ class PosterJobTest {
     static GenerationRequest request(int steps, PreviewMode preview) {
         return new GenerationRequest(MODEL, List.of("a lighthouse at night"), List.of(), 5, steps, 1.0, "dpm",
                 0, 0, 16, false, 1, "cpu", "float32", preview, GenerationRequest.KvCompressionMode.AUTO,
-                GenerationRequest.SeedMode.BATCH, null, List.of(), "full");
+                GenerationRequest.SeedMode.BATCH, null, List.of(), "auto", "full");
     }
 
     @Test

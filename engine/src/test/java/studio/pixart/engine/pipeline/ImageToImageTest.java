@@ -35,7 +35,7 @@ class ImageToImageTest {
     static GenerationRequest request(String sampler) {
         return new GenerationRequest("tiny", List.of("a red fox in the snow"), List.of(), 3, 6, 4.5, sampler, SIZE, SIZE, 16,
                 false, 1, "cpu", "float32", GenerationRequest.PreviewMode.NONE, GenerationRequest.KvCompressionMode.OFF,
-                GenerationRequest.SeedMode.BATCH, null, List.of(), "full");
+                GenerationRequest.SeedMode.BATCH, null, List.of(), "auto", "full");
     }
 
     /** A smooth colour pattern with an edge: something a VAE keeps recognisably. */

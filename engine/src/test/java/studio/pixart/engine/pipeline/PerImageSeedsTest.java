@@ -17,7 +17,7 @@ class PerImageSeedsTest {
     static GenerationRequest request(String sampler, int numImages, GenerationRequest.SeedMode mode) {
         return new GenerationRequest("tiny", List.of("a red fox in the snow", "a lighthouse at night"), List.of(), 40, 4, 4.5,
                 sampler, 24, 16, 16, false, numImages, "cpu", "float32", GenerationRequest.PreviewMode.NONE,
-                GenerationRequest.KvCompressionMode.OFF, mode, null, List.of(), "full");
+                GenerationRequest.KvCompressionMode.OFF, mode, null, List.of(), "auto", "full");
     }
 
     /** dpm draws only the start noise; sa also draws during the loop, per image from its generator. */
@@ -35,7 +35,7 @@ class PerImageSeedsTest {
                 int prompt = b / 2;
                 GenerationRequest alone = new GenerationRequest("tiny", List.of(batch.prompts().get(prompt)), List.of(), 40 + b,
                         4, 4.5, sampler, 24, 16, 16, false, 1, "cpu", "float32", GenerationRequest.PreviewMode.NONE,
-                        GenerationRequest.KvCompressionMode.OFF, GenerationRequest.SeedMode.PER_IMAGE, null, List.of(), "full");
+                        GenerationRequest.KvCompressionMode.OFF, GenerationRequest.SeedMode.PER_IMAGE, null, List.of(), "auto", "full");
                 PixArtPipeline.Result one = pipe.generate(alone, null, () -> false);
                 assertEquals(40L + b, r.metadata().get(b).get("seed"), "seed recorded for image " + b);
                 assertEquals("per-image", r.metadata().get(b).get("seed_mode"));
