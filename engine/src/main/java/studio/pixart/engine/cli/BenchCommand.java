@@ -139,21 +139,17 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (size < 16 || size % 16 != 0) {
-            throw new IllegalArgumentException("--size must be a positive multiple of 16 (VAE factor 8 × patch 2), got " + size);
+        CliChecks.range("--size", size, 16, CliChecks.MAX_SIDE);
+        if (size % 16 != 0) {
+            throw new CliChecks.UsageError("--size must be a multiple of 16 (VAE factor 8 × patch 2), got " + size);
         }
-        if (steps < 1) {
-            throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
-        }
-        if (validTokens < 1 || validTokens > textTokens) {
-            throw new IllegalArgumentException("--valid-tokens must be between 1 and --text-tokens");
-        }
-        boolean kv = switch (kvCompress.toLowerCase()) {
-            case "on" -> true;
-            case "off" -> false;
-            default -> throw new IllegalArgumentException("--kv-compress is on or off, got " + kvCompress);
-        };
-        GenerationRequest.PreviewMode pm = GenerationRequest.PreviewMode.valueOf(preview.toUpperCase());
+        CliChecks.range("--steps", steps, 1, 1000);
+        CliChecks.range("--text-tokens", textTokens, 1, CliChecks.MAX_SEQUENCE_LENGTH);
+        CliChecks.range("--valid-tokens", validTokens, 1, textTokens);
+        CliChecks.range("--matmul", matmulSize, 64, 8192);
+        boolean kv = CliChecks.oneOf("--kv-compress", kvCompress, List.of("on", "off")).equals("on");
+        GenerationRequest.PreviewMode pm = GenerationRequest.PreviewMode.valueOf(
+                CliChecks.oneOf("--preview", preview, List.of("none", "fast", "vae", "both")).toUpperCase());
         Torch.prepareThread();
 
         double matmul = matmulGflops(matmulSize, 5);

@@ -43,6 +43,13 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
+    /** A sharded checkpoint: each tensor is read from the shard the index's weight_map names. */
+    private Checkpoint(Path location, List<SafetensorsFile> files, Map<String, SafetensorsFile> byName) {
+        this.location = location;
+        this.files = files;
+        owner.putAll(byName);
+    }
+
     /** Opens a .safetensors file, an index json, or a component folder holding either. */
     public static Checkpoint open(Path path) {
         if (Files.isDirectory(path)) {
@@ -106,9 +113,14 @@ public final class Checkpoint implements AutoCloseable {
         Map<String, List<String>> byShard = new LinkedHashMap<>();
         map.fields().forEachRemaining(e -> byShard.computeIfAbsent(e.getValue().asText(), k -> new ArrayList<>()).add(e.getKey()));
         List<SafetensorsFile> opened = new ArrayList<>();
+        Map<String, SafetensorsFile> byName = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, List<String>> e : byShard.entrySet()) {
-                Path shard = dir.resolve(e.getKey());
+                Path shard = dir.resolve(e.getKey()).normalize();
+                if (!shard.startsWith(dir) || e.getKey().isBlank()) {
+                    throw new SafetensorsException(indexFile, e.getValue().get(0),
+                            "weight_map names shard '" + e.getKey() + "', which is not a file in " + dir);
+                }
                 if (!Files.isRegularFile(shard)) {
                     throw new SafetensorsException(shard, e.getValue().get(0),
                             "shard listed in " + indexFile.getFileName() + " is missing (" + e.getValue().size() + " tensors)");
@@ -119,13 +131,32 @@ public final class Checkpoint implements AutoCloseable {
                     if (!f.contains(t)) {
                         throw new SafetensorsException(shard, t, "index says the tensor is in this shard, but it is not");
                     }
+                    byName.put(t, f);
+                }
+            }
+            // Every tensor is in exactly one shard, the one the index names: a tensor in two shards
+            // (the engine would otherwise read whichever came last) or in none of the index's
+            // entries is an error naming the files.
+            Map<String, SafetensorsFile> seen = new HashMap<>();
+            for (SafetensorsFile f : opened) {
+                for (String t : f.tensors().keySet()) {
+                    SafetensorsFile other = seen.putIfAbsent(t, f);
+                    if (other != null) {
+                        throw new SafetensorsException(f.path(), t, "is stored in two shards, " + other.path().getFileName()
+                                + " and " + f.path().getFileName() + " (" + indexFile.getFileName() + " lists it in "
+                                + byName.get(t).path().getFileName() + "); a checkpoint holds each tensor once");
+                    }
+                    if (!byName.containsKey(t)) {
+                        throw new SafetensorsException(f.path(), t, "is in shard " + f.path().getFileName()
+                                + " but not listed in " + indexFile.getFileName() + "'s weight_map");
+                    }
                 }
             }
         } catch (RuntimeException ex) {
             opened.forEach(SafetensorsFile::close);
             throw ex;
         }
-        return new Checkpoint(indexFile, opened);
+        return new Checkpoint(indexFile, opened, byName);
     }
 
     /** Makes {@code name} resolve to {@code target} when the checkpoint lacks {@code name}. */
@@ -202,10 +233,25 @@ public final class Checkpoint implements AutoCloseable {
             case F16 -> convert(manager.create(raw, shape, DataType.FLOAT16), dtype);
             case F64 -> convert(manager.create(raw, shape, DataType.FLOAT64), dtype);
             case BF16 -> manager.create(widenBf16(raw, t.elementCount(), dtype), shape, dtype);
-            case I64 -> manager.create(raw, shape, DataType.INT64);
-            case I32 -> manager.create(raw, shape, DataType.INT32);
-            default -> throw new SafetensorsException(f.path(), r, "dtype " + t.dtype() + " is not supported for weights");
+            default -> throw new SafetensorsException(f.path(), r, "is stored as " + t.dtype()
+                    + ", but weights must be F32, F16, BF16 or F64 (a float tensor labelled with an integer dtype "
+                    + "is a broken export)");
         };
+    }
+
+    /** The tensor's raw little-endian bytes (memory-mapped), e.g. to scan for NaN/Inf. */
+    public java.nio.ByteBuffer raw(String name) {
+        String r = resolve(name);
+        if (r == null) {
+            throw new SafetensorsException(location, name, "missing from the checkpoint");
+        }
+        return owner.get(r).map(r);
+    }
+
+    /** The file a tensor is read from. */
+    public Path fileOf(String name) {
+        String r = resolve(name);
+        return r == null ? location : owner.get(r).path();
     }
 
     private static NDArray convert(NDArray a, DataType dtype) {

@@ -16,6 +16,14 @@ public record ModelInspection(String spec, Path root, String pipelineClass, Stri
                             Map<String, Long> parametersByDtype, long bytesOnDisk) {}
 
     public static ModelInspection of(PipelineFolder f) {
+        return of(f, false);
+    }
+
+    /**
+     * @param deep also load every component (shapes, missing and extra tensors) and scan every
+     *             weight for NaN/Inf ({@link ModelCheck}); otherwise configs, tokenizer and headers only
+     */
+    public static ModelInspection of(PipelineFolder f, boolean deep) {
         List<Component> comps = new ArrayList<>();
         List<String> problems = new ArrayList<>(f.problems());
         for (String name : PipelineFolder.COMPONENTS) {
@@ -54,6 +62,15 @@ public record ModelInspection(String spec, Path root, String pipelineClass, Stri
                 }
             }
             comps.add(new Component(name, cls, p, params, byDtype, bytes));
+        }
+        for (String p : ModelCheck.configProblems(f)) {
+            if (!problems.contains(p)) {
+                problems.add(p);
+            }
+        }
+        if (deep) {
+            problems.addAll(ModelCheck.weightProblems(f));
+            problems.addAll(ModelCheck.nonFiniteWeights(f));
         }
         String variant = "";
         int size = 0;

@@ -215,6 +215,7 @@ public final class PixArtPipeline implements AutoCloseable {
             }
             negative = encodePrompts(negs, maxLen);
         }
+        NonFiniteCheck.textEmbeddings(prompt.embeds(), "prompt");
         PromptEmbeddings cond = prompt.repeatEach(n);
         PromptEmbeddings text = cfg ? negative.repeatEach(n).concat(cond) : cond;
         timings.put("text", (System.nanoTime() - t0) / 1_000_000);
@@ -321,6 +322,7 @@ public final class PixArtPipeline implements AutoCloseable {
                 Scheduler.StepResult sr = scheduler.step(guided, i, latents, noiseSource);
                 // PixArt-α's one-step (DMD) mode returns the x0 prediction.
                 latents = (alpha && steps == 1) ? sr.predOriginalSample() : sr.prevSample();
+                NonFiniteCheck.afterStep(i, steps, guided, latents);
                 listener.onStep(new StepState(i, steps, timesteps[i], latentShape, latents, sr.predOriginalSample(), guided));
             }
         }

@@ -41,6 +41,19 @@ public record VaeConfig(
         if (!(scalingFactor > 0) || Double.isInfinite(scalingFactor)) {
             throw new ConfigException("scaling_factor must be a positive number, got " + scalingFactor);
         }
+        if (!Double.isFinite(shiftFactor)) {
+            throw new ConfigException("shift_factor must be a finite number, got " + shiftFactor);
+        }
+        // generous bounds: a typo (widths of 1e6, 40 levels) must not reach an allocation
+        if (blockOutChannels.length > 8 || layersPerBlock > 64 || latentChannels > 1024 || inChannels > 64 || outChannels > 64) {
+            throw new ConfigException("VAE config out of range: at most 8 block_out_channels, layers_per_block ≤ 64, "
+                    + "latent_channels ≤ 1024, in/out_channels ≤ 64");
+        }
+        for (int c : blockOutChannels) {
+            if (c > 65536) {
+                throw new ConfigException("block_out_channels " + Arrays.toString(blockOutChannels) + ": widths above 65536 are not plausible");
+            }
+        }
     }
 
     /** Reads {@code config.json} from a VAE folder (or the file itself). */
@@ -72,7 +85,7 @@ public record VaeConfig(
         }
         int[] widths = new int[boc.size()];
         for (int i = 0; i < widths.length; i++) {
-            if (!boc.get(i).canConvertToInt()) {
+            if (!boc.get(i).canConvertToInt() || !boc.get(i).isNumber() || boc.get(i).asDouble() != Math.rint(boc.get(i).asDouble())) {
                 throw new ConfigException("block_out_channels[" + i + "] is not an integer: " + boc.get(i));
             }
             widths[i] = boc.get(i).asInt();
@@ -118,7 +131,7 @@ public record VaeConfig(
         if (n == null || n.isNull()) {
             return dflt;
         }
-        if (!n.canConvertToInt()) {
+        if (!n.canConvertToInt() || !n.isNumber() || n.asDouble() != Math.rint(n.asDouble())) {
             throw new ConfigException(key + " must be an integer, got " + n);
         }
         return n.asInt();
