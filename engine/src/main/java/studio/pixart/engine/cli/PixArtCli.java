@@ -23,6 +23,8 @@ public final class PixArtCli {
         cl.setErr(err);
         // A prompt is text: "@file" must not be replaced by the file's contents (picocli's default).
         cl.setExpandAtFiles(false);
+        // the last of a repeated option wins, as in most command lines (a script appending an override)
+        cl.setOverwrittenOptionsAllowed(true);
         cl.setParameterExceptionHandler((ex, params) -> {
             CommandLine cmd = ex.getCommandLine();
             cmd.getErr().println("error: " + ex.getMessage());

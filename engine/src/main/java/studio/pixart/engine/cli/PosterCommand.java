@@ -116,7 +116,7 @@ final class PosterCommand implements Callable<Integer> {
         if (width < 64 || height < 64) {
             throw new CliChecks.UsageError("poster size " + width + "x" + height + " is outside 64..16384 px per side");
         }
-        Preflight.check(req);
+        Preflight.check(req.withBinning(false).withSize(0, 0)); // the poster plans its own sizes
         Torch.prepareThread();
         PipelineFolder folder = PipelineFolder.open(req.model(), null, new ModelLocator());
         PipelineOptions options = PipelineOptions.resolve(req.device(), req.dtype(), null,

@@ -7,6 +7,7 @@ import studio.pixart.engine.model.ModelCheck;
 import studio.pixart.engine.model.ModelLocator;
 import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.pipeline.ResolutionBinning;
 import studio.pixart.engine.transformer.TransformerConfig;
 
 /**
@@ -24,6 +25,13 @@ final class Preflight {
         if (!problems.isEmpty()) {
             throw new ConfigException("model '" + req.model() + "' (" + folder.root() + ") cannot be used:\n  - "
                     + String.join("\n  - ", problems));
+        }
+        if (req.binning()) {
+            try {
+                ResolutionBinning.forSampleSize(folder.transformerSampleSize(), folder.variant() == PipelineFolder.Variant.ALPHA);
+            } catch (IllegalArgumentException e) {
+                throw new CliChecks.UsageError(e.getMessage());
+            }
         }
         if (!req.binning() && req.width() > 0) {
             int patch = TransformerConfig.read(folder.component("transformer").resolve("config.json")).patchSize();

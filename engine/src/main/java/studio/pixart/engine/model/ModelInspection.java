@@ -68,8 +68,13 @@ public record ModelInspection(String spec, Path root, String pipelineClass, Stri
                 problems.add(p);
             }
         }
+        // loading is cheap for float32/float16 files (mapped, not copied); T5 is checked from its headers
+        for (String p : ModelCheck.weightProblems(f)) {
+            if (!problems.contains(p)) {
+                problems.add(p);
+            }
+        }
         if (deep) {
-            problems.addAll(ModelCheck.weightProblems(f));
             problems.addAll(ModelCheck.nonFiniteWeights(f));
         }
         String variant = "";
