@@ -97,6 +97,7 @@ public final class AtomicFiles {
         if (dir != null && !Files.isWritable(dir)) {
             throw new IOException("cannot write in " + dir + ": the folder is not writable");
         }
+        removeStaleTemps(abs);
         for (int attempt = 0; ; attempt++) {
             Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".part");
             try {
@@ -109,6 +110,28 @@ public final class AtomicFiles {
             } catch (IOException e) {
                 throw new IOException("cannot write in " + dir + ": " + e.getMessage(), e);
             }
+        }
+    }
+
+    /** A temp file this old is left over from a killed process (no write takes this long): remove it. */
+    static final java.time.Duration STALE_TEMP_AGE = java.time.Duration.ofMinutes(10);
+
+    private static void removeStaleTemps(Path abs) {
+        Path dir = abs.getParent();
+        if (dir == null) {
+            return;
+        }
+        String prefix = "." + abs.getFileName() + ".";
+        long cutoff = System.currentTimeMillis() - STALE_TEMP_AGE.toMillis();
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir,
+                p -> p.getFileName().toString().startsWith(prefix) && p.getFileName().toString().endsWith(".part"))) {
+            for (Path p : ds) {
+                if (Files.getLastModifiedTime(p).toMillis() < cutoff) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+            // best effort: a leftover temp file is untidy, not harmful
         }
     }
 

@@ -75,6 +75,18 @@ class AtomicFilesTest {
     }
 
     @Test
+    void tempFilesLeftByAKilledWriterAreRemovedByTheNextWrite() throws IOException {
+        Path target = dir.resolve("export.png");
+        Path stale = Files.writeString(dir.resolve(".export.png.k1lled.part"), "half an image");
+        Path recent = Files.writeString(dir.resolve(".export.png.wr1ting.part"), "another writer, now");
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(
+                System.currentTimeMillis() - AtomicFiles.STALE_TEMP_AGE.toMillis() - 60_000));
+        AtomicFiles.writeString(target, "complete");
+        assertFalse(Files.exists(stale), "a temp file older than any write is removed");
+        assertTrue(Files.exists(recent), "a recent temp file may belong to a running writer");
+    }
+
+    @Test
     void destinationsAreCheckedBeforeAnyWork() throws IOException {
         Path file = Files.writeString(dir.resolve("plain"), "x");
         IllegalArgumentException underFile = assertThrows(IllegalArgumentException.class,
