@@ -44,28 +44,28 @@ final class SelfTest {
         }, "self-test-watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
-        vm.modelLoading.addListener((o, a, loading) -> {
+        vm.model.loading.addListener((o, a, loading) -> {
             if (loading) {
                 return;
             }
-            var m = vm.model.get();
+            var m = vm.model.info.get();
             if (m == null || !m.usable()) {
-                exit(1, "self-test: model not usable: " + vm.modelMessage.get());
+                exit(1, "self-test: model not usable: " + vm.model.message.get());
                 return;
             }
             System.out.println("self-test: model " + m.label() + " at " + m.root());
-            vm.prompt.set("a red apple on a wooden table");
-            vm.sizeClass.set(vm.sizeClasses.get(0));
-            vm.steps.set(2);
-            vm.numImages.set(1);
-            vm.randomSeed.set(false);
-            vm.seed.set(1);
-            vm.generate();
-            if (!vm.running.get()) {
-                exit(1, "self-test: generation did not start: " + (vm.error.get() == null ? "" : vm.error.get().message()));
+            vm.prompt.text.set("a red apple on a wooden table");
+            vm.size.sizeClass.set(vm.size.sizeClasses.get(0));
+            vm.form.steps.set(2);
+            vm.form.numImages.set(1);
+            vm.form.randomSeed.set(false);
+            vm.form.seed.set(1);
+            vm.job.generate();
+            if (!vm.job.running.get()) {
+                exit(1, "self-test: generation did not start: " + (vm.status.error.get() == null ? "" : vm.status.error.get().message()));
             }
         });
-        vm.lastOutcome.addListener((o, a, ev) -> {
+        vm.job.lastOutcome.addListener((o, a, ev) -> {
             if (ev instanceof JobEvent.Finished f) {
                 var img = f.images().get(0);
                 exit(0, "self-test: OK, generated " + img.width() + "x" + img.height() + " in " + f.timings());
@@ -75,7 +75,7 @@ final class SelfTest {
                 exit(1, "self-test: job was cancelled");
             }
         });
-        vm.loadModel(model);
+        vm.model.loadModel(model);
     }
 
     /** The self-test's own temp folder (history, embedding cache) goes away with it. */

@@ -6,6 +6,7 @@ import javafx.scene.Scene;
 import javafx.stage.Stage;
 import studio.pixart.app.view.AppIcon;
 import studio.pixart.app.view.MainWindow;
+import studio.pixart.app.view.Themes;
 import studio.pixart.app.vm.StudioViewModel;
 
 /** The JavaFX application: one window over one view-model. Started by {@link Launcher}. */
@@ -40,7 +41,8 @@ public class StudioApp extends Application {
         // never larger than the screen (small laptops; headless frame buffers)
         var screen = javafx.stage.Screen.getPrimary().getVisualBounds();
         Scene scene = new Scene(window.root(), Math.min(1380, screen.getWidth()), Math.min(860, screen.getHeight()));
-        scene.getStylesheets().add(getClass().getResource(MainWindow.CSS).toExternalForm());
+        Themes.apply(scene, vm.preferences.theme.get());
+        vm.preferences.theme.addListener((o, a, b) -> Themes.apply(scene, b));
         stage.setScene(scene);
         stage.setTitle("PixArt Studio");
         stage.getIcons().addAll(AppIcon.image(32), AppIcon.image(128));

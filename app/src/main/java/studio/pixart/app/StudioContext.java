@@ -2,6 +2,7 @@ package studio.pixart.app;
 
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import studio.pixart.app.model.ModelInfo;
@@ -12,7 +13,7 @@ import studio.pixart.app.model.WordTokenCounter;
 import studio.pixart.engine.job.EngineService;
 import studio.pixart.engine.job.GenerationService;
 import studio.pixart.engine.model.ModelLocator;
-import studio.pixart.engine.model.PipelineFolder;
+import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.pipeline.EmbeddingCache;
 
 /**
@@ -25,17 +26,19 @@ import studio.pixart.engine.pipeline.EmbeddingCache;
  * @param tokenCounters    a token counter for a loaded model (runs off the UI thread; may load the tokenizer)
  * @param sizePlanner      which size a model generates for a requested size
  * @param modelOpener      opens a model spec (folder or hub id) into what the studio shows
+ * @param devices          the devices this build can run on ("auto", "cpu", and "cuda" when libtorch sees a GPU);
+ *                         called once, off the UI thread
  */
 public record StudioContext(Path dataDir, Function<Path, GenerationService> services,
                             Function<ModelInfo, TokenCounter> tokenCounters, SizePlanner sizePlanner,
-                            Function<String, ModelInfo> modelOpener) {
+                            Function<String, ModelInfo> modelOpener, Supplier<List<String>> devices) {
 
     /** System property that overrides the data folder (tests, portable installs). */
     public static final String DATA_DIR_PROPERTY = "pixart.studio.data";
 
     public static StudioContext defaults() {
         return new StudioContext(defaultDataDir(), StudioContext::engineService, StudioContext::defaultTokenCounter,
-                new SizePlanner(), spec -> ModelInfo.of(PipelineFolder.open(spec)));
+                new SizePlanner(), ModelInfo::open, StudioContext::engineDevices);
     }
 
     /**
@@ -52,11 +55,24 @@ public record StudioContext(Path dataDir, Function<Path, GenerationService> serv
     }
 
     public StudioContext withDataDir(Path dir) {
-        return new StudioContext(dir, services, tokenCounters, sizePlanner, modelOpener);
+        return new StudioContext(dir, services, tokenCounters, sizePlanner, modelOpener, devices);
     }
 
     public StudioContext withServices(Supplier<GenerationService> s) {
-        return new StudioContext(dataDir, dir -> s.get(), tokenCounters, sizePlanner, modelOpener);
+        return new StudioContext(dataDir, dir -> s.get(), tokenCounters, sizePlanner, modelOpener, devices);
+    }
+
+    public StudioContext withDevices(Supplier<List<String>> d) {
+        return new StudioContext(dataDir, services, tokenCounters, sizePlanner, modelOpener, d);
+    }
+
+    /** "cuda" only when libtorch sees a CUDA GPU (a CPU build or a machine without one offers auto and cpu). */
+    public static List<String> engineDevices() {
+        try {
+            return Torch.engine().getGpuCount() > 0 ? List.of("auto", "cpu", "cuda") : List.of("auto", "cpu");
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            return List.of("auto", "cpu");
+        }
     }
 
     /** The model's T5 tokenizer; the word estimate when no model (or no readable tokenizer) is there. */

@@ -51,6 +51,14 @@ public final class FakeGenerationService implements GenerationService {
 
     @Override
     public synchronized JobHandle submit(GenerationRequest request, Consumer<JobEvent> listener) {
+        return start(request, listener, (id, cancel) -> run(id, request, listener, cancel));
+    }
+
+    private interface Work {
+        JobEvent run(long id, AtomicBoolean cancel);
+    }
+
+    private JobHandle start(GenerationRequest request, Consumer<JobEvent> listener, Work work) {
         requests.add(request);
         long id = ids.incrementAndGet();
         AtomicBoolean cancel = new AtomicBoolean();
@@ -59,7 +67,7 @@ public final class FakeGenerationService implements GenerationService {
         listener.accept(new JobEvent.Queued(id, 0));
         worker.execute(() -> {
             state.set(JobHandle.State.RUNNING);
-            JobEvent end = run(id, request, listener, cancel);
+            JobEvent end = work.run(id, cancel);
             state.set(end instanceof JobEvent.Finished ? JobHandle.State.FINISHED
                     : end instanceof JobEvent.Failed ? JobHandle.State.FAILED : JobHandle.State.CANCELLED);
             listener.accept(end);
@@ -84,10 +92,48 @@ public final class FakeGenerationService implements GenerationService {
         };
     }
 
-    /** A poster runs like a generation at the poster's size (no stages, nothing written). */
+    /**
+     * A poster: its stages as the engine reports them (base steps, a slow upscale of
+     * {@link #UPSCALE_TICKS} ticks, refinement steps, one decode tile), a small image at the
+     * poster's aspect, nothing written.
+     */
     @Override
-    public JobHandle submitPoster(GenerationRequest request, PosterSpec spec, Consumer<JobEvent> listener) {
-        return submit(request.withSize(spec.width(), spec.height()), listener);
+    public synchronized JobHandle submitPoster(GenerationRequest request, PosterSpec spec, Consumer<JobEvent> listener) {
+        return start(request, listener, (id, cancel) -> poster(id, request, spec, listener, cancel));
+    }
+
+    static final int UPSCALE_TICKS = 60;
+
+    private JobEvent poster(long id, GenerationRequest r, PosterSpec spec, Consumer<JobEvent> listener, AtomicBoolean cancel) {
+        long t0 = System.nanoTime();
+        for (int s = 1; s <= r.steps(); s++) {
+            if (cancel.get()) {
+                return new JobEvent.Cancelled(id, s - 1);
+            }
+            sleep(stepMillis);
+            listener.accept(new JobEvent.Stage(id, "base", s, r.steps()));
+        }
+        listener.accept(new JobEvent.Stage(id, "upscale", 0, 1));
+        for (int t = 0; t < UPSCALE_TICKS; t++) {
+            if (cancel.get()) {
+                return new JobEvent.Cancelled(id, r.steps());
+            }
+            sleep(stepMillis);
+        }
+        listener.accept(new JobEvent.Stage(id, "upscale", 1, 1));
+        for (int s = 1; s <= r.steps(); s++) {
+            if (cancel.get()) {
+                return new JobEvent.Cancelled(id, r.steps() + s - 1);
+            }
+            sleep(stepMillis);
+            listener.accept(new JobEvent.Stage(id, "refine", s, r.steps()));
+        }
+        listener.accept(new JobEvent.Stage(id, "decode", 1, 1));
+        int w = 32;
+        int h = Math.max(8, (int) Math.round(32.0 * spec.height() / spec.width()));
+        Map<String, Duration> timings = new LinkedHashMap<>();
+        timings.put("total", Duration.ofNanos(System.nanoTime() - t0));
+        return new JobEvent.Finished(id, List.of(picture(w, h, r.seed(), 1.0)), List.of(Map.of("seed", r.seed())), timings);
     }
 
     private JobEvent run(long id, GenerationRequest r, Consumer<JobEvent> listener, AtomicBoolean cancel) {

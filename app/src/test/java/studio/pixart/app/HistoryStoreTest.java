@@ -25,7 +25,7 @@ class HistoryStoreTest {
         s = new GenerationSettings(prompt, "neg", s.steps(), s.guidance(), s.sampler(), seed, false, "1:1", 1024, 1024, 1024,
                 1, "auto", "auto", "FAST", "/m");
         return new HistoryEntry(0, Instant.now(), st, 0, s, "PixArt-Σ 1024px", 1024, 1024, Map.of("total", 1234L),
-                new byte[] {1, 2, 3}, "", "");
+                new byte[] {1, 2, 3}, "", "", false);
     }
 
     @Test
@@ -52,6 +52,14 @@ class HistoryStoreTest {
             assertArrayEquals(new byte[] {1, 2, 3}, fox.thumbnail());
             assertArrayEquals(new byte[] {9, 9}, Files.readAllBytes(h.imagePath(fox)));
             assertTrue(all.stream().anyMatch(e -> e.status() == HistoryEntry.Status.CANCELLED));
+            assertFalse(fox.favourite());
+            h.setFavourite(keep, true);
+            assertEquals(List.of(keep), h.search("", true, 10).stream().map(HistoryEntry::id).toList());
+            assertEquals(List.of(keep), h.search("fox", true, 10).stream().map(HistoryEntry::id).toList());
+            assertTrue(h.search("blue", true, 10).isEmpty());
+        }
+        try (HistoryStore h = HistoryStore.open(dir)) {
+            assertTrue(h.search("", true, 10).get(0).favourite(), "favourites persist");
         }
     }
 }

@@ -146,8 +146,8 @@ class StudioUiTest {
 
         // open the tiny golden pipeline by typing its folder into the model field
         robot.clickOn("#modelSpec").write(model.toString()).type(KeyCode.ENTER);
-        waitUntil("model loaded", () -> vm().model.get() != null);
-        assertTrue(vm().model.get().usable(), vm().modelMessage.get());
+        waitUntil("model loaded", () -> vm().model.info.get() != null);
+        assertTrue(vm().model.info.get().usable(), vm().model.message.get());
         assertEquals("PixArt-\u03a3 16px", text("#modelName"));
 
         mark("model opened");
@@ -170,10 +170,12 @@ class StudioUiTest {
         assertTrue(robot.lookup("#binningCheck").query().isDisabled());
 
         robot.interact(() -> {
-            vm().steps.set(8);
-            vm().randomSeed.set(false);
-            vm().seed.set(4242);
-            vm().previewMode.set(GenerationRequest.PreviewMode.BOTH);
+            vm().preferences.keepCancelled.set(true); // keep the cancelled job in the history (off by default)
+            vm().preferences.save();
+            vm().form.steps.set(8);
+            vm().form.randomSeed.set(false);
+            vm().form.seed.set(4242);
+            vm().form.previewMode.set(GenerationRequest.PreviewMode.BOTH);
         });
 
         // the "generating" screenshot is taken on the FX thread the moment a preview is on the
@@ -181,66 +183,66 @@ class StudioUiTest {
         AtomicInteger previews = new AtomicInteger();
         AtomicReference<WritableImage> midRun = new AtomicReference<>();
         Runnable capture = () -> {
-            double p = vm().progress.get();
-            if (vm().running.get() && vm().imageIsPreview.get() && p > 0 && p < 1 && midRun.get() == null
+            double p = vm().job.progress.get();
+            if (vm().job.running.get() && vm().canvas.imageIsPreview.get() && p > 0 && p < 1 && midRun.get() == null
                     && text("#progressLabel").startsWith("Step ")) {
                 midRun.set(app.stage().getScene().snapshot(null));
             }
         };
         ChangeListener<Object> onChange = (o, a, b) -> capture.run();
         ChangeListener<RgbImage> onImage = (o, a, b) -> {
-            if (vm().imageIsPreview.get() && vm().running.get()) {
+            if (vm().canvas.imageIsPreview.get() && vm().job.running.get()) {
                 previews.incrementAndGet();
             }
             capture.run();
         };
         robot.interact(() -> {
-            vm().progress.addListener(onChange);
-            vm().image.addListener(onImage);
+            vm().job.progress.addListener(onChange);
+            vm().canvas.image.addListener(onImage);
         });
 
         mark("generate");
         // Ctrl+Enter in the prompt generates
         robot.clickOn("#promptArea").press(KeyCode.CONTROL, KeyCode.ENTER).release(KeyCode.ENTER, KeyCode.CONTROL);
-        waitUntil("finished", 120, () -> vm().lastOutcome.get() != null);
+        waitUntil("finished", 120, () -> vm().job.lastOutcome.get() != null);
         robot.interact(() -> {
-            vm().progress.removeListener(onChange);
-            vm().image.removeListener(onImage);
+            vm().job.progress.removeListener(onChange);
+            vm().canvas.image.removeListener(onImage);
         });
-        assertTrue(vm().lastOutcome.get() instanceof JobEvent.Finished, String.valueOf(vm().lastOutcome.get())
-                + (vm().error.get() == null ? "" : ": " + vm().error.get().message()));
+        assertTrue(vm().job.lastOutcome.get() instanceof JobEvent.Finished, String.valueOf(vm().job.lastOutcome.get())
+                + (vm().status.error.get() == null ? "" : ": " + vm().status.error.get().message()));
         assertTrue(previews.get() >= 1, "at least one preview on the canvas while the job ran");
         assertTrue(midRun.get() != null, "a mid-run state with a preview was shown");
         save("02-generating-preview", midRun.get());
-        assertEquals(1.0, vm().progress.get());
+        assertEquals(1.0, vm().job.progress.get());
         assertTrue(text("#progressLabel").startsWith("Done in"), text("#progressLabel"));
-        JobEvent.Finished done = (JobEvent.Finished) vm().lastOutcome.get();
+        JobEvent.Finished done = (JobEvent.Finished) vm().job.lastOutcome.get();
         System.out.println("StudioUiTest: first job (8 steps, previews BOTH) " + done.timings() + ", " + previews + " previews shown");
         assertEquals(24, done.images().get(0).width());
         assertEquals(16, done.images().get(0).height());
         assertEquals(4242L, ((Number) done.metadata().get(0).get("seed")).longValue());
         assertEquals(false, done.metadata().get(0).get("binning"));
-        assertFalse(vm().imageIsPreview.get());
-        waitUntil("history entry", () -> vm().historyItems.size() == 1);
+        assertFalse(vm().canvas.imageIsPreview.get());
+        waitUntil("history entry", () -> vm().history.items.size() == 1);
         screenshot("03-finished");
 
         mark("export and cancel");
         Path exported = exports.resolve("lighthouse.png");
-        robot.interact(() -> vm().export(exported, null));
+        robot.interact(() -> vm().canvas.export(exported, null));
         waitUntil("export", () -> Files.exists(exported));
 
         // second job, cancelled from the Cancel button while it runs
-        robot.interact(() -> vm().steps.set(CANCEL_STEPS));
+        robot.interact(() -> vm().form.steps.set(CANCEL_STEPS));
         robot.clickOn("#generateButton");
-        waitUntil("second job running", 60, () -> vm().running.get() && vm().progress.get() > 0);
+        waitUntil("second job running", 60, () -> vm().job.running.get() && vm().job.progress.get() > 0);
         robot.clickOn("#cancelButton");
-        waitUntil("cancelled", 60, () -> vm().lastOutcome.get() != null);
-        assertTrue(vm().lastOutcome.get() instanceof JobEvent.Cancelled, String.valueOf(vm().lastOutcome.get()));
-        int atStep = ((JobEvent.Cancelled) vm().lastOutcome.get()).atStep();
+        waitUntil("cancelled", 60, () -> vm().job.lastOutcome.get() != null);
+        assertTrue(vm().job.lastOutcome.get() instanceof JobEvent.Cancelled, String.valueOf(vm().job.lastOutcome.get()));
+        int atStep = ((JobEvent.Cancelled) vm().job.lastOutcome.get()).atStep();
         System.out.println("StudioUiTest: second job cancelled at step " + atStep + " / " + CANCEL_STEPS);
         assertTrue(atStep >= 1 && atStep < CANCEL_STEPS, "cancelled mid-run, at step " + atStep);
         assertTrue(text("#progressLabel").startsWith("Cancelled at step"), text("#progressLabel"));
-        waitUntil("two history entries", () -> vm().historyItems.size() == 2);
+        waitUntil("two history entries", () -> vm().history.items.size() == 2);
 
         mark("restart");
         // restart: both jobs are in the persisted history
@@ -252,44 +254,44 @@ class StudioUiTest {
         assertEquals(HistoryEntry.Status.CANCELLED, list.getItems().get(0).status());
         assertEquals(HistoryEntry.Status.FINISHED, list.getItems().get(1).status());
         assertEquals(prompt, list.getItems().get(1).settings().prompt());
-        assertEquals(prompt, vm().prompt.get(), "the form is remembered across restarts");
-        waitUntil("model reopened", () -> vm().model.get() != null);
+        assertEquals(prompt, vm().prompt.text.get(), "the form is remembered across restarts");
+        waitUntil("model reopened", () -> vm().model.info.get() != null);
         robot.interact(() -> list.getSelectionModel().select(1));
-        waitUntil("history image shown", () -> vm().image.get() != null && !vm().imageIsPreview.get());
+        waitUntil("history image shown", () -> vm().canvas.image.get() != null && !vm().canvas.imageIsPreview.get());
         screenshot("04-history");
 
         mark("search");
         // search by prompt text
         robot.clickOn("#historySearch").write("zebra");
         waitUntil("search filters", () -> list.getItems().isEmpty());
-        robot.interact(() -> vm().historyQuery.set("LIGHTHOUSE"));
+        robot.interact(() -> vm().history.query.set("LIGHTHOUSE"));
         waitUntil("search finds", () -> list.getItems().size() == 2);
-        robot.interact(() -> vm().historyQuery.set(""));
+        robot.interact(() -> vm().history.query.set(""));
 
         mark("restore from PNG");
         // restore settings from the exported PNG (what dropping it on the window does)
         robot.interact(() -> {
-            vm().prompt.set("something else entirely");
-            vm().aspect.set(vm().aspectRatios.get(0));
-            vm().seed.set(1);
-            vm().steps.set(30);
+            vm().prompt.text.set("something else entirely");
+            vm().size.aspect.set(vm().size.aspectRatios.get(0));
+            vm().form.seed.set(1);
+            vm().form.steps.set(30);
         });
-        robot.interact(() -> vm().restoreFromFile(exported));
-        waitUntil("settings restored", () -> vm().prompt.get().equals(prompt));
+        robot.interact(() -> vm().history.restoreFromFile(exported));
+        waitUntil("settings restored", () -> vm().prompt.text.get().equals(prompt));
         assertTrue(robot.lookup("#ratio-16x9").queryAs(ToggleButton.class).isSelected());
         assertEquals("4242", robot.lookup("#seedField").queryAs(javafx.scene.control.TextField.class).getText());
-        assertEquals(8, vm().steps.get());
-        assertFalse(vm().randomSeed.get());
+        assertEquals(8, vm().form.steps.get());
+        assertFalse(vm().form.randomSeed.get());
 
         mark("error");
         // an engine error is shown in the window (the model's weights got damaged since it was
         // opened; this fresh engine has to load them); the form survives
-        robot.interact(() -> vm().steps.set(2));
+        robot.interact(() -> vm().form.steps.set(2));
         Path weights = model.resolve("transformer").resolve("diffusion_pytorch_model.safetensors");
         Files.write(weights, Arrays.copyOf(Files.readAllBytes(weights), 100));
         robot.clickOn("#generateButton");
         waitUntil("error banner", 60, () -> robot.lookup("#errorBanner").query().isVisible());
-        assertTrue(vm().lastOutcome.get() instanceof JobEvent.Failed, String.valueOf(vm().lastOutcome.get()));
+        assertTrue(vm().job.lastOutcome.get() instanceof JobEvent.Failed, String.valueOf(vm().job.lastOutcome.get()));
         assertTrue(text("#errorMessage").contains("diffusion_pytorch_model.safetensors"), text("#errorMessage"));
         assertEquals(prompt, robot.lookup("#promptArea").queryAs(TextArea.class).getText());
         screenshot("05-error");
@@ -312,8 +314,8 @@ class StudioUiTest {
     void tokenCounterTurnsRedAndSaysWhatIsCut() throws Exception {
         launch();
         String longPrompt = ("word ").repeat(310).strip();
-        robot.interact(() -> vm().prompt.set(longPrompt));
-        waitUntil("over", () -> vm().tokenOver.get());
+        robot.interact(() -> vm().prompt.text.set(longPrompt));
+        waitUntil("over", () -> vm().prompt.tokenOver.get());
         Label counter = robot.lookup("#tokenCounter").queryAs(Label.class);
         assertEquals("~311 / 300 tokens", counter.getText());
         assertTrue(counter.getPseudoClassStates().contains(javafx.css.PseudoClass.getPseudoClass("over")));

@@ -62,37 +62,37 @@ class StudioViewModelTest {
     @Test
     void withoutModelThePromptStillWorksAndGenerateExplains() throws Exception {
         open();
-        vm.prompt.set("a lighthouse in a storm");
-        assertEquals("~6 / 300 tokens", vm.tokenLabel.get());
-        assertFalse(vm.tokenOver.get());
-        vm.generate();
-        assertEquals("No model loaded", vm.error.get().title());
-        assertEquals("a lighthouse in a storm", vm.prompt.get(), "nothing typed is lost");
-        assertFalse(vm.running.get());
+        vm.prompt.text.set("a lighthouse in a storm");
+        assertEquals("~6 / 300 tokens", vm.prompt.tokenLabel.get());
+        assertFalse(vm.prompt.tokenOver.get());
+        vm.job.generate();
+        assertEquals("No model loaded", vm.status.error.get().title());
+        assertEquals("a lighthouse in a storm", vm.prompt.text.get(), "nothing typed is lost");
+        assertFalse(vm.job.running.get());
     }
 
     @Test
     void sizeFollowsRatioAndModel() throws Exception {
         open();
-        vm.aspect.set(vm.aspectRatios.stream().filter(a -> a.label().equals("16:9")).findFirst().orElseThrow());
-        assertEquals("Generates 1344 \u00d7 768  \u2192  delivers 1368 \u00d7 768", vm.sizeLabel.get());
-        vm.loadModel(TestSupport.tinyPipeline().toString());
+        vm.size.aspect.set(vm.size.aspectRatios.stream().filter(a -> a.label().equals("16:9")).findFirst().orElseThrow());
+        assertEquals("Generates 1344 \u00d7 768  \u2192  delivers 1368 \u00d7 768", vm.size.sizeLabel.get());
+        vm.model.loadModel(TestSupport.tinyPipeline().toString());
         vm.awaitIo();
-        assertNotNull(vm.model.get());
-        assertTrue(vm.model.get().usable(), vm.modelMessage.get());
-        assertEquals(16, vm.model.get().nativeSize());
-        assertEquals(1, vm.sizeClasses.size(), "a 16 px model offers its native size only");
-        assertEquals(new SizeClass("16", 16), vm.sizeClass.get());
+        assertNotNull(vm.model.info.get());
+        assertTrue(vm.model.info.get().usable(), vm.model.message.get());
+        assertEquals(16, vm.model.info.get().nativeSize());
+        assertEquals(1, vm.size.sizeClasses.size(), "a 16 px model offers its native size only");
+        assertEquals(new SizeClass("16", 16), vm.size.sizeClass.get());
         // sample size 8 has no bin table: exact size on the VAE x patch grid (4 px), binning off, said so
-        assertEquals(4, vm.model.get().sizeMultiple());
+        assertEquals(4, vm.model.info.get().sizeMultiple());
         assertEquals("Generates 24 \u00d7 16  \u2192  delivers 24 \u00d7 16  \u00b7  no binning (no size table for sample size 8)",
-                vm.sizeLabel.get());
-        assertFalse(vm.plannedSize.get().binned());
-        assertFalse(vm.binningAvailable.get());
-        assertTrue(vm.model.get().components().get("transformer").contains("float32"), vm.model.get().components().toString());
+                vm.size.sizeLabel.get());
+        assertFalse(vm.size.plannedSize.get().binned());
+        assertFalse(vm.size.binningAvailable.get());
+        assertTrue(vm.model.info.get().components().get("transformer").contains("float32"), vm.model.info.get().components().toString());
         // with the model's tokenizer the count is exact and says what is cut
-        vm.prompt.set("a red fox");
-        await(() -> vm.tokenLabel.get().matches("\\d+ / 300 tokens"));
+        vm.prompt.text.set("a red fox");
+        await(() -> vm.prompt.tokenLabel.get().matches("\\d+ / 300 tokens"));
         var t5 = studio.pixart.app.model.T5TokenCounter.load(TestSupport.tinyPipeline().resolve("tokenizer"), 5)
                 .count("a red fox jumping over a lazy dog");
         assertTrue(t5.over() && t5.exact(), t5.toString());
@@ -109,100 +109,102 @@ class StudioViewModelTest {
         assertEquals(640, p.generatedHeight());
         assertEquals(1560, p.deliveredWidth());
         assertTrue(p.binned());
-        vm.aspect.set(vm.aspectRatios.stream().filter(a -> a.label().equals("16:9")).findFirst().orElseThrow());
-        vm.binning.set(false);
-        assertEquals("Generates 1376 \u00d7 768  \u2192  delivers 1376 \u00d7 768  \u00b7  no binning", vm.sizeLabel.get());
-        assertEquals(1376, vm.form().width(), "without binning the form asks for what is generated");
-        vm.binning.set(true);
-        assertEquals("Generates 1344 \u00d7 768  \u2192  delivers 1368 \u00d7 768", vm.sizeLabel.get());
-        assertTrue(vm.binningAvailable.get());
+        vm.size.aspect.set(vm.size.aspectRatios.stream().filter(a -> a.label().equals("16:9")).findFirst().orElseThrow());
+        vm.size.binning.set(false);
+        assertEquals("Generates 1376 \u00d7 768  \u2192  delivers 1376 \u00d7 768  \u00b7  no binning", vm.size.sizeLabel.get());
+        assertEquals(1376, vm.form.form().width(), "without binning the form asks for what is generated");
+        vm.size.binning.set(true);
+        assertEquals("Generates 1344 \u00d7 768  \u2192  delivers 1368 \u00d7 768", vm.size.sizeLabel.get());
+        assertTrue(vm.size.binningAvailable.get());
     }
 
     @Test
     void generateStreamsPreviewsFinishesAndKeepsHistory() throws Exception {
         open();
-        vm.loadModel(TestSupport.tinyPipeline().toString());
+        vm.model.loadModel(TestSupport.tinyPipeline().toString());
         vm.awaitIo();
-        vm.prompt.set("a paper boat");
-        vm.steps.set(4);
-        vm.randomSeed.set(false);
-        vm.seed.set(77);
+        vm.prompt.text.set("a paper boat");
+        vm.form.steps.set(4);
+        vm.form.randomSeed.set(false);
+        vm.form.seed.set(77);
         int[] previews = {0};
-        vm.image.addListener((o, a, b) -> previews[0]++);
-        vm.generate();
-        assertTrue(vm.running.get());
-        await(() -> vm.lastOutcome.get() != null);
-        assertTrue(vm.lastOutcome.get() instanceof JobEvent.Finished, String.valueOf(vm.lastOutcome.get()));
-        assertEquals(1.0, vm.progress.get());
+        vm.canvas.image.addListener((o, a, b) -> previews[0]++);
+        vm.job.generate();
+        assertTrue(vm.job.running.get());
+        await(() -> vm.job.lastOutcome.get() != null);
+        assertTrue(vm.job.lastOutcome.get() instanceof JobEvent.Finished, String.valueOf(vm.job.lastOutcome.get()));
+        assertEquals(1.0, vm.job.progress.get());
         assertTrue(previews[0] >= 4, "previews + final image shown");
-        assertFalse(vm.imageIsPreview.get());
-        assertEquals(77, vm.imageSettings.get().seed());
+        assertFalse(vm.canvas.imageIsPreview.get());
+        assertEquals(77, vm.canvas.imageSettings.get().seed());
         assertEquals(77, engine.requests.get(0).seed());
         assertEquals(TestSupport.tinyPipeline().toString(), engine.requests.get(0).model());
         assertFalse(engine.requests.get(0).binning(), "the tiny model has no bin table: binning off in the request");
         assertEquals(16, engine.requests.get(0).width());
         vm.awaitIo();
-        await(() -> vm.historyItems.size() == 1);
-        HistoryEntry e = vm.historyItems.get(0);
+        await(() -> vm.history.items.size() == 1);
+        HistoryEntry e = vm.history.items.get(0);
         assertEquals("a paper boat", e.settings().prompt());
         assertEquals(HistoryEntry.Status.FINISHED, e.status());
 
         // export without an extension: PNG, with the settings (the engine's metadata plus the form)
         java.nio.file.Path[] written = {null};
-        vm.export(data.resolve("boat"), f -> written[0] = f);
+        vm.canvas.export(data.resolve("boat"), f -> written[0] = f);
         vm.awaitIo();
         assertEquals(data.resolve("boat.png"), written[0]);
-        assertEquals(vm.imageSettings.get(), studio.pixart.app.io.ImageFiles.readSettings(written[0]));
+        assertEquals(vm.canvas.imageSettings.get(), studio.pixart.app.io.ImageFiles.readSettings(written[0]));
 
         // random seed: a fresh one, and "reuse last seed" brings it back as a fixed seed
-        vm.randomSeed.set(true);
-        vm.generate();
-        await(() -> !vm.running.get());
-        long used = vm.lastSeed.get();
-        vm.seed.set(5);
-        vm.reuseLastSeed();
-        assertFalse(vm.randomSeed.get());
-        assertEquals(used, vm.seed.get());
+        vm.form.randomSeed.set(true);
+        vm.job.generate();
+        await(() -> !vm.job.running.get());
+        long used = vm.form.lastSeed.get();
+        vm.form.seed.set(5);
+        vm.form.reuseLastSeed();
+        assertFalse(vm.form.randomSeed.get());
+        assertEquals(used, vm.form.seed.get());
     }
 
     @Test
     void cancelStopsAtOnceAndFailureKeepsTheForm() throws Exception {
         engine = new FakeGenerationService(50);
         open();
-        vm.loadModel(TestSupport.tinyPipeline().toString());
+        vm.preferences.keepCancelled.set(true); // cancelled runs stay in the history (a preference, off by default)
+        vm.preferences.save();
+        vm.model.loadModel(TestSupport.tinyPipeline().toString());
         vm.awaitIo();
-        vm.prompt.set("slow one");
-        vm.steps.set(100);
-        vm.generate();
-        await(() -> vm.progress.get() > 0);
-        vm.cancel();
-        await(() -> !vm.running.get());
-        assertTrue(vm.lastOutcome.get() instanceof JobEvent.Cancelled);
+        vm.prompt.text.set("slow one");
+        vm.form.steps.set(100);
+        vm.job.generate();
+        await(() -> vm.job.progress.get() > 0);
+        vm.job.cancel();
+        await(() -> !vm.job.running.get());
+        assertTrue(vm.job.lastOutcome.get() instanceof JobEvent.Cancelled);
         vm.awaitIo();
-        await(() -> vm.historyItems.size() == 1);
-        assertEquals(HistoryEntry.Status.CANCELLED, vm.historyItems.get(0).status());
+        await(() -> vm.history.items.size() == 1);
+        assertEquals(HistoryEntry.Status.CANCELLED, vm.history.items.get(0).status());
 
         engine.failWith("not enough memory for 4096x4096 on cpu");
-        vm.steps.set(3);
-        vm.generate();
-        await(() -> !vm.running.get());
-        assertEquals("not enough memory for 4096x4096 on cpu", vm.error.get().message());
-        assertEquals("Try a smaller size or fewer images.", vm.error.get().advice());
-        assertEquals("slow one", vm.prompt.get());
-        assertEquals(3, vm.steps.get());
-        vm.dismissError();
-        assertNull(vm.error.get());
+        vm.form.steps.set(3);
+        vm.job.generate();
+        await(() -> !vm.job.running.get());
+        assertEquals("not enough memory for 4096x4096 on cpu", vm.status.error.get().message());
+        assertEquals("Try a smaller size or fewer images.", vm.status.error.get().advice());
+        assertEquals("slow one", vm.prompt.text.get());
+        assertEquals(3, vm.form.steps.get());
+        vm.status.dismissError();
+        assertNull(vm.status.error.get());
     }
 
     @Test
     void formIsRememberedAcrossRestarts() throws Exception {
         open();
-        vm.prompt.set("remember me");
-        vm.aspect.set(AspectRatio.closest(vm.aspectRatios, 9, 16));
+        vm.prompt.text.set("remember me");
+        vm.size.aspect.set(AspectRatio.closest(vm.size.aspectRatios, 9, 16));
         vm.close();
         vm = null;
         open();
-        assertEquals("remember me", vm.prompt.get());
-        assertEquals("9:16", vm.aspect.get().label());
+        assertEquals("remember me", vm.prompt.text.get());
+        assertEquals("9:16", vm.size.aspect.get().label());
     }
 }

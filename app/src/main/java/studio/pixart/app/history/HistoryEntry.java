@@ -14,10 +14,11 @@ import studio.pixart.app.settings.GenerationSettings;
  * @param timingsMs  phase → milliseconds (text encoding, denoising, decoding, total)
  * @param thumbnail  PNG bytes, at most 192 px per side (may be empty for a job cancelled before any preview)
  * @param imageFile  file name of the full image inside the studio's images folder ("" if none)
+ * @param favourite  marked with a star in the gallery
  */
 public record HistoryEntry(long id, Instant created, Status status, int imageIndex, GenerationSettings settings,
                            String modelLabel, int width, int height, Map<String, Long> timingsMs, byte[] thumbnail,
-                           String imageFile, String message) {
+                           String imageFile, String message, boolean favourite) {
     public enum Status { FINISHED, CANCELLED, FAILED }
 
     public HistoryEntry {
@@ -30,11 +31,16 @@ public record HistoryEntry(long id, Instant created, Status status, int imageInd
 
     public HistoryEntry withId(long newId) {
         return new HistoryEntry(newId, created, status, imageIndex, settings, modelLabel, width, height, timingsMs,
-                thumbnail, imageFile, message);
+                thumbnail, imageFile, message, favourite);
     }
 
     public HistoryEntry withImageFile(String f) {
         return new HistoryEntry(id, created, status, imageIndex, settings, modelLabel, width, height, timingsMs,
-                thumbnail, f, message);
+                thumbnail, f, message, favourite);
+    }
+
+    public HistoryEntry withFavourite(boolean on) {
+        return new HistoryEntry(id, created, status, imageIndex, settings, modelLabel, width, height, timingsMs,
+                thumbnail, imageFile, message, on);
     }
 }

@@ -60,6 +60,8 @@ public final class HistoryStore implements AutoCloseable {
                           image_file VARCHAR(500) NOT NULL,
                           message VARCHAR(4000) NOT NULL)""");
                 s.execute("CREATE INDEX IF NOT EXISTS images_created ON images(created)");
+                // added with the gallery: older databases get the column, unmarked
+                s.execute("ALTER TABLE images ADD COLUMN IF NOT EXISTS favourite BOOLEAN DEFAULT FALSE NOT NULL");
             }
             return new HistoryStore(dataDir, c);
         } catch (SQLException e) {
@@ -156,10 +158,16 @@ public final class HistoryStore implements AutoCloseable {
     }
 
     /** Newest first; {@code query} matches prompt or negative prompt text, case-insensitively ("" = all). */
-    public synchronized List<HistoryEntry> search(String query, int limit) throws IOException {
+    public List<HistoryEntry> search(String query, int limit) throws IOException {
+        return search(query, false, limit);
+    }
+
+    /** Like {@link #search(String, int)}, only favourites when {@code favouritesOnly}. */
+    public synchronized List<HistoryEntry> search(String query, boolean favouritesOnly, int limit) throws IOException {
         String q = query == null ? "" : query.strip().toLowerCase(Locale.ROOT);
-        String sql = "SELECT * FROM images" + (q.isEmpty() ? "" : " WHERE LOWER(prompt) LIKE ? ESCAPE '\\' OR LOWER(negative_prompt) LIKE ? ESCAPE '\\'")
-                + " ORDER BY created DESC, id DESC LIMIT ?";
+        String where = (q.isEmpty() ? "" : "(LOWER(prompt) LIKE ? ESCAPE '\\' OR LOWER(negative_prompt) LIKE ? ESCAPE '\\')")
+                + (favouritesOnly ? (q.isEmpty() ? "" : " AND ") + "favourite" : "");
+        String sql = "SELECT * FROM images" + (where.isEmpty() ? "" : " WHERE " + where) + " ORDER BY created DESC, id DESC LIMIT ?";
         try (PreparedStatement ps = db.prepareStatement(sql)) {
             int i = 1;
             if (!q.isEmpty()) {
@@ -177,6 +185,16 @@ public final class HistoryStore implements AutoCloseable {
             return out;
         } catch (SQLException ex) {
             throw new IOException("cannot read the history database: " + ex.getMessage(), ex);
+        }
+    }
+
+    public synchronized void setFavourite(long id, boolean on) throws IOException {
+        try (PreparedStatement ps = db.prepareStatement("UPDATE images SET favourite = ? WHERE id = ?")) {
+            ps.setBoolean(1, on);
+            ps.setLong(2, id);
+            ps.executeUpdate();
+        } catch (SQLException ex) {
+            throw new IOException("cannot update the history database: " + ex.getMessage(), ex);
         }
     }
 
@@ -210,7 +228,7 @@ public final class HistoryStore implements AutoCloseable {
         return new HistoryEntry(rs.getLong("id"), rs.getTimestamp("created").toInstant(),
                 HistoryEntry.Status.valueOf(rs.getString("status")), rs.getInt("image_index"), s,
                 rs.getString("model_label"), rs.getInt("width"), rs.getInt("height"), timings, rs.getBytes("thumbnail"),
-                rs.getString("image_file"), rs.getString("message"));
+                rs.getString("image_file"), rs.getString("message"), rs.getBoolean("favourite"));
     }
 
     @Override

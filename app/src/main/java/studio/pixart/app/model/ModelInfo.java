@@ -30,6 +30,18 @@ public record ModelInfo(String spec, Path root, String label, String variant, in
         return problems.isEmpty();
     }
 
+    /**
+     * Opens a folder or hub id. A folder that is neither a pipeline (model_index.json) nor a
+     * transformer folder is refused with that reason instead of being listed as five missing parts.
+     */
+    public static ModelInfo open(String spec) {
+        PipelineFolder folder = PipelineFolder.open(spec);
+        if (!Files.isRegularFile(folder.root().resolve("model_index.json")) && !folder.has("transformer")) {
+            throw new IllegalArgumentException("not a pipeline folder: no model_index.json in " + folder.root());
+        }
+        return of(folder);
+    }
+
     /** The engine's inspection (components, dtypes, bytes, problems) plus what the form needs. */
     public static ModelInfo of(PipelineFolder folder) {
         ModelInspection inspection = ModelInspection.of(folder);

@@ -40,6 +40,11 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
                 width, height, numImages, device, dtype, preview, model);
     }
 
+    public GenerationSettings withNumImages(int n) {
+        return new GenerationSettings(prompt, negativePrompt, steps, guidance, sampler, seed, randomSeed, aspect, sizeClass,
+                width, height, n, device, dtype, preview, model);
+    }
+
     public GenerationSettings withModel(String m) {
         return new GenerationSettings(prompt, negativePrompt, steps, guidance, sampler, seed, randomSeed, aspect,
                 sizeClass, width, height, numImages, device, dtype, preview, m);

@@ -33,12 +33,12 @@ final class HistoryCell extends ListCell<HistoryEntry> {
         frame.getStyleClass().add("history-thumb");
         frame.setMinSize(60, 60);
         frame.setMaxSize(60, 60);
-        prompt.getStyleClass().add("history-prompt");
+        prompt.getStyleClass().addAll("history-prompt", "elastic");
         prompt.setWrapText(true);
         prompt.setMaxHeight(36);
         prompt.setMaxWidth(Double.MAX_VALUE);
         meta.setMinWidth(0);
-        meta.getStyleClass().add("history-meta");
+        meta.getStyleClass().addAll("history-meta", "elastic");
         badge.getStyleClass().add("history-badge");
         badge.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
         HBox metaRow = new HBox(6, badge, meta);
@@ -56,13 +56,17 @@ final class HistoryCell extends ListCell<HistoryEntry> {
         if (empty || e == null) {
             setGraphic(null);
             setText(null);
+            setTooltip(null);
             return;
         }
         thumb.setImage(e.thumbnail().length == 0 ? null : new Image(new ByteArrayInputStream(e.thumbnail())));
         prompt.setText(e.settings().prompt().isBlank() ? "(no prompt)" : e.settings().prompt());
+        setTooltip(new javafx.scene.control.Tooltip(e.settings().prompt()
+                + (e.message().isEmpty() ? "" : "\n" + e.message())));
         long total = e.timingsMs().getOrDefault("total", 0L);
         meta.setText("seed " + e.settings().seed() + " \u00b7 " + e.width() + "\u00d7" + e.height()
-                + (total > 0 ? String.format(" \u00b7 %.1f s", total / 1000.0) : "") + " \u00b7 " + TIME.format(e.created()));
+                + (total > 0 ? String.format(" \u00b7 %.1f s", total / 1000.0) : "") + " \u00b7 " + TIME.format(e.created())
+                + (e.message().isEmpty() ? "" : " \u00b7 " + e.message()));
         badge.setVisible(e.status() != HistoryEntry.Status.FINISHED);
         badge.setManaged(badge.isVisible());
         badge.setText(e.status() == HistoryEntry.Status.CANCELLED ? "cancelled" : "failed");

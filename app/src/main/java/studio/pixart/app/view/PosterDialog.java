@@ -37,14 +37,14 @@ final class PosterDialog {
     private PosterDialog() {}
 
     static void show(Window owner, StudioViewModel vm, GenerationSettings settings, RgbImage image, String presetId) {
-        PosterExportModel m = new PosterExportModel(ExportPresets.load(),
-                Path.of(System.getProperty("user.home"), "Pictures"));
+        PosterExportModel m = vm.newPosterExport();
         if (presetId != null) {
             m.presetId.set(presetId);
         }
         Dialog<ButtonType> d = new Dialog<>();
         d.initOwner(owner);
         d.setTitle("Export poster / wallpaper");
+        Themes.style(d.getDialogPane(), owner);
         d.setHeaderText("Generated again at high resolution: base image, upscale, refinement at the full size.");
 
         ComboBox<String> preset = new ComboBox<>();
@@ -90,7 +90,7 @@ final class PosterDialog {
         TextField dest = new TextField();
         dest.setId("posterDestination");
         dest.textProperty().bindBidirectional(m.destination);
-        dest.setPrefColumnCount(28);
+        dest.setPrefColumnCount(22);
         Button browse = new Button("Choose\u2026");
         browse.setOnAction(e -> {
             FileChooser fc = new FileChooser();
@@ -119,20 +119,59 @@ final class PosterDialog {
         size.textProperty().bind(javafx.beans.binding.Bindings.createStringBinding(
                 () -> m.width.get() + " \u00d7 " + m.height.get() + " px", m.width, m.height));
 
+        Label destinationNote = new Label();
+        destinationNote.setId("posterDestinationNote");
+        destinationNote.getStyleClass().add("hint");
+        destinationNote.setWrapText(true);
+        destinationNote.textProperty().bind(m.destinationNote);
+        destinationNote.visibleProperty().bind(m.destinationNote.isNotEmpty());
+        destinationNote.managedProperty().bind(destinationNote.visibleProperty());
+        note.setWrapText(true);
+        note.visibleProperty().bind(m.note.isNotEmpty());
+        note.managedProperty().bind(note.visibleProperty());
+
         GridPane g = new GridPane();
+        g.setId("posterGrid");
         g.setHgap(8);
         g.setVgap(8);
+        javafx.scene.layout.ColumnConstraints labels = new javafx.scene.layout.ColumnConstraints();
+        labels.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
+        javafx.scene.layout.ColumnConstraints fields = new javafx.scene.layout.ColumnConstraints();
+        fields.setHgrow(javafx.scene.layout.Priority.ALWAYS);
+        g.getColumnConstraints().addAll(labels, fields);
+        preset.setMaxWidth(Double.MAX_VALUE);
+        size.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
+        browse.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
+        javafx.scene.layout.HBox.setHgrow(dest, javafx.scene.layout.Priority.ALWAYS);
         int r = 0;
-        g.addRow(r++, new Label("Preset"), preset);
-        g.addRow(r++, new Label("Size"), new HBox(6, w, new Label("\u00d7"), h, size));
-        g.addRow(r++, new Label("DPI"), new HBox(6, dpi, note));
-        g.addRow(r++, new Label("Strength"), strength);
-        g.addRow(r++, new Label("Format"), format);
-        g.addRow(r++, new Label("Save to"), new HBox(6, dest, browse));
+        g.addRow(r++, ViewSupport.fieldLabel("Preset"), preset);
+        HBox sizeRow = new HBox(6, w, new Label("\u00d7"), h, size);
+        sizeRow.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
+        g.addRow(r++, ViewSupport.fieldLabel("Size"), sizeRow);
+        g.addRow(r++, ViewSupport.fieldLabel("DPI"), dpi);
+        g.add(note, 1, r++);
+        g.addRow(r++, ViewSupport.fieldLabel("Strength"), strength);
+        g.addRow(r++, ViewSupport.fieldLabel("Format"), format);
+        g.addRow(r++, ViewSupport.fieldLabel("Save to"), new HBox(6, dest, browse));
+        g.add(destinationNote, 1, r++);
         Label error = new Label();
         error.getStyleClass().add("error-text");
-        VBox content = new VBox(10, new HBox(14, g, new VBox(4, new Label("Crop of the current image"), crop)), error);
+        error.setWrapText(true);
+        VBox cropBox = new VBox(4, new Label("Crop of the current image"), crop);
+        HBox.setHgrow(g, javafx.scene.layout.Priority.ALWAYS);
+        VBox content = new VBox(10, new HBox(14, g, cropBox), error);
+        content.setId("posterContent");
         d.getDialogPane().setContent(content);
+        d.setResizable(true);
+        // a note that appears (a capped print size, a folder to create) makes the dialog taller
+        javafx.beans.InvalidationListener refit = o -> javafx.application.Platform.runLater(() -> {
+            Window win = d.getDialogPane().getScene() == null ? null : d.getDialogPane().getScene().getWindow();
+            if (win != null && win.isShowing()) {
+                win.sizeToScene();
+            }
+        });
+        m.note.addListener(refit);
+        m.destinationNote.addListener(refit);
         ButtonType run = new ButtonType("Run", ButtonBar.ButtonData.OK_DONE);
         d.getDialogPane().getButtonTypes().addAll(run, ButtonType.CANCEL);
         Button runButton = (Button) d.getDialogPane().lookupButton(run);
@@ -147,7 +186,7 @@ final class PosterDialog {
         d.setResultConverter(bt -> bt);
         d.setOnHidden(e -> {
             if (d.getResult() == run) {
-                vm.exportPoster(settings, m.spec());
+                vm.job.exportPoster(settings, m.spec());
             }
         });
         d.show();

@@ -50,6 +50,8 @@ public final class PosterExportModel {
     public final DoubleProperty strength = new SimpleDoubleProperty(PosterPipeline.DEFAULT_STRENGTH);
     public final ObjectProperty<Format> format = new SimpleObjectProperty<>(Format.PNG);
     public final StringProperty destination = new SimpleStringProperty("");
+    /** Said under the destination when its folder does not exist yet (it is created on Run), else "". */
+    public final StringProperty destinationNote = new SimpleStringProperty("");
     /** A note for capped print presets ("A2 at 300 dpi exceeds 4096 px: 150 dpi"), else empty. */
     public final StringProperty note = new SimpleStringProperty("");
 
@@ -60,7 +62,16 @@ public final class PosterExportModel {
         presetId.addListener((o, a, b) -> applyPreset());
         dpi.addListener((o, a, b) -> applyPreset());
         format.addListener((o, a, b) -> destination.set(withExtension(destination.get(), b)));
+        destination.addListener((o, a, b) -> checkDestination());
         applyPreset();
+        checkDestination();
+    }
+
+    private void checkDestination() {
+        String d = destination.get();
+        Path parent = d == null || d.isBlank() ? null : Path.of(d).toAbsolutePath().getParent();
+        destinationNote.set(parent != null && !java.nio.file.Files.isDirectory(parent)
+                ? "The folder " + parent + " does not exist yet: Run creates it." : "");
     }
 
     /** Presets at the current DPI, grouped by category in file order. */

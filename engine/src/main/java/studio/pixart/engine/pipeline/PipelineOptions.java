@@ -24,7 +24,7 @@ public record PipelineOptions(Device device, DataType dtype, DataType vaeDtype, 
             case "cpu" -> d = Device.cpu();
             case "cuda", "gpu" -> {
                 if (Engine.getEngine("PyTorch").getGpuCount() == 0) {
-                    throw new IllegalArgumentException("--device cuda: no CUDA GPU is visible to libtorch "
+                    throw new IllegalArgumentException("device cuda: no CUDA GPU is visible to libtorch "
                             + "(this build has the CPU natives; install the CUDA flavour)");
                 }
                 d = Device.gpu();

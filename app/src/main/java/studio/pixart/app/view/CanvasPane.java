@@ -1,0 +1,141 @@
+package studio.pixart.app.view;
+
+import javafx.beans.binding.Bindings;
+import javafx.geometry.Insets;
+import javafx.geometry.Pos;
+import javafx.scene.Node;
+import javafx.scene.control.Button;
+import javafx.scene.control.Label;
+import javafx.scene.control.Tooltip;
+import javafx.scene.control.ProgressBar;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
+import javafx.scene.layout.StackPane;
+import javafx.scene.layout.VBox;
+import studio.pixart.app.vm.ErrorInfo;
+import studio.pixart.app.vm.StudioViewModel;
+
+/** The centre: the live canvas with the empty state, the preview badge, the error banner and the progress row. */
+final class CanvasPane {
+    private final StudioViewModel vm;
+    final ImageCanvas canvas = new ImageCanvas();
+
+    CanvasPane(StudioViewModel vm) {
+        this.vm = vm;
+    }
+
+    Node build() {
+        canvas.image.bind(vm.canvas.image);
+        canvas.setId("canvas");
+
+        VBox empty = new VBox(14);
+        empty.setId("emptyState");
+        empty.getStyleClass().add("empty-state");
+        empty.setAlignment(Pos.CENTER);
+        Label title = new Label("PixArt Studio");
+        title.getStyleClass().add("empty-title");
+        Label text = new Label();
+        text.getStyleClass().add("empty-text");
+        text.setWrapText(true);
+        text.setMaxWidth(440);
+        text.textProperty().bind(Bindings.createStringBinding(() -> vm.model.info.get() == null
+                ? "No model loaded yet. Open a PixArt pipeline folder (Model \u2192 Open model folder\u2026, Ctrl+O) or pick "
+                        + "one from your Hugging Face cache (the model field, top right). The README section \u201cGetting a model\u201d shows how to download one.\n\n"
+                        + "You can already write prompts, browse the history and restore settings from images."
+                : "Describe an image on the left and press Ctrl+Enter.", vm.model.info));
+        empty.getChildren().addAll(AppIcon.canvas(96), title, text);
+        empty.visibleProperty().bind(vm.canvas.image.isNull());
+        empty.setMouseTransparent(true);
+
+        Label previewBadge = new Label("PREVIEW");
+        previewBadge.getStyleClass().add("preview-badge");
+        previewBadge.visibleProperty().bind(vm.canvas.imageIsPreview.and(vm.canvas.image.isNotNull()));
+        StackPane.setAlignment(previewBadge, Pos.TOP_RIGHT);
+        StackPane.setMargin(previewBadge, new Insets(12));
+
+        Node banner = errorBanner();
+        StackPane.setAlignment(banner, Pos.TOP_CENTER);
+        StackPane.setMargin(banner, new Insets(12));
+
+        StackPane stage = new StackPane(canvas, empty, previewBadge, banner);
+        stage.getStyleClass().add("canvas-area");
+        VBox.setVgrow(stage, Priority.ALWAYS);
+
+        ProgressBar bar = new ProgressBar(0);
+        bar.setId("progressBar");
+        bar.progressProperty().bind(vm.job.progress);
+        bar.setMaxWidth(Double.MAX_VALUE);
+        HBox.setHgrow(bar, Priority.ALWAYS);
+        Label ptext = new Label();
+        ptext.setId("progressLabel");
+        ptext.getStyleClass().add("progress-label");
+        ptext.textProperty().bind(vm.job.progressText);
+        // the bar keeps room to be seen; a long text shortens (in full in its tooltip), buttons never do
+        ptext.getStyleClass().add("elastic");
+        ptext.setMinWidth(0);
+        ptext.setMaxWidth(Double.MAX_VALUE);
+        HBox.setHgrow(ptext, Priority.SOMETIMES);
+        Tooltip ptip = new Tooltip();
+        ptip.textProperty().bind(vm.job.progressText);
+        ptext.setTooltip(ptip);
+        bar.setMinWidth(120);
+        bar.setPrefWidth(240);
+        Button cancel = new Button("Cancel");
+        cancel.setId("cancelButton");
+        cancel.getStyleClass().add("cancel-button");
+        cancel.disableProperty().bind(vm.job.running.not());
+        cancel.setOnAction(e -> vm.job.cancel());
+        Button fit = new Button("Fit");
+        fit.getStyleClass().add("ghost-button");
+        fit.setOnAction(e -> canvas.fit.set(true));
+        Button one = new Button("1:1");
+        one.getStyleClass().add("ghost-button");
+        one.setOnAction(e -> canvas.actualSize());
+        for (Button b : new Button[] {cancel, fit, one}) {
+            b.setMinWidth(Region.USE_PREF_SIZE);
+        }
+        HBox progress = new HBox(10, bar, ptext, cancel, fit, one);
+        progress.setAlignment(Pos.CENTER_LEFT);
+        progress.getStyleClass().add("progress-row");
+        return new VBox(stage, progress);
+    }
+
+    private Node errorBanner() {
+        Label title = new Label();
+        title.getStyleClass().add("error-title");
+        Label message = new Label();
+        message.setId("errorMessage");
+        message.getStyleClass().add("error-message");
+        message.setWrapText(true);
+        Label advice = new Label();
+        advice.getStyleClass().add("error-advice");
+        advice.setWrapText(true);
+        Button close = new Button("\u2715");
+        close.setId("dismissError");
+        close.getStyleClass().add("icon-button");
+        close.setOnAction(e -> vm.status.dismissError());
+        VBox text = new VBox(4, title, message, advice);
+        HBox.setHgrow(text, Priority.ALWAYS);
+        HBox banner = new HBox(10, text, close);
+        banner.setId("errorBanner");
+        banner.getStyleClass().add("error-banner");
+        banner.setMaxHeight(Region.USE_PREF_SIZE);
+        banner.setMaxWidth(640);
+        vm.status.error.addListener((o, a, b) -> show(banner, title, message, advice, b));
+        show(banner, title, message, advice, vm.status.error.get());
+        return banner;
+    }
+
+    private static void show(HBox banner, Label title, Label message, Label advice, ErrorInfo e) {
+        banner.setVisible(e != null);
+        if (e != null) {
+            title.setText(e.title());
+            message.setText(e.message());
+            advice.setText(e.advice() == null ? "" : e.advice());
+            advice.setVisible(e.advice() != null && !e.advice().isBlank());
+            advice.setManaged(advice.isVisible());
+        }
+    }
+
+}
