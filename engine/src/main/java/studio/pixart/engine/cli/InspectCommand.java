@@ -34,7 +34,7 @@ final class InspectCommand implements Callable<Integer> {
         if (base != null) {
             locator.locate(base); // a --base that does not exist is an error even when nothing is taken from it
         }
-        ModelInspection info = ModelInspection.of(PipelineFolder.open(model, base, locator), deep);
+        ModelInspection info = ModelInspection.of(PipelineFolder.open(model, base, locator), true, deep);
         spec.commandLine().getOut().print(json ? Json.write(info) + "\n" : info.toText());
         spec.commandLine().getOut().flush();
         return info.problems().isEmpty() ? 0 : 2;
