@@ -183,6 +183,7 @@ class StudioWindowsTest {
             checkDialog("dialog-" + at + "-shortcuts", "shortcutsMenu");
             checkDialog("dialog-" + at + "-about", "aboutMenu");
             checkDialog("dialog-" + at + "-poster", "posterMenu");
+            checkDialog("dialog-" + at + "-download", "downloadMenu");
             fire("posterMenu");
             Window poster = dialog();
             robot.interact(() -> ((javafx.scene.control.ComboBox<String>) poster.getScene().lookup("#posterPreset")).setValue("poster-a2"));

@@ -1,5 +1,6 @@
 package studio.pixart.app.view;
 
+import java.util.List;
 import javafx.beans.binding.Bindings;
 import javafx.geometry.Insets;
 import javafx.geometry.Pos;
@@ -20,9 +21,13 @@ import studio.pixart.app.vm.StudioViewModel;
 final class CanvasPane {
     private final StudioViewModel vm;
     final ImageCanvas canvas = new ImageCanvas();
+    private final Runnable openFolder;
+    private final Runnable downloadDefault;
 
-    CanvasPane(StudioViewModel vm) {
+    CanvasPane(StudioViewModel vm, Runnable openFolder, Runnable downloadDefault) {
         this.vm = vm;
+        this.openFolder = openFolder;
+        this.downloadDefault = downloadDefault;
     }
 
     Node build() {
@@ -40,13 +45,28 @@ final class CanvasPane {
         text.setWrapText(true);
         text.setMaxWidth(440);
         text.textProperty().bind(Bindings.createStringBinding(() -> vm.model.info.get() == null
-                ? "No model loaded yet. Open a PixArt pipeline folder (Model \u2192 Open model folder\u2026, Ctrl+O) or pick "
-                        + "one from your Hugging Face cache (the model field, top right). The README section \u201cGetting a model\u201d shows how to download one.\n\n"
+                ? "No model loaded yet. Download one (Model \u2192 Download model\u2026), open a PixArt pipeline folder "
+                        + "(Ctrl+O) or pick one from your Hugging Face cache (the model field, top right).\n\n"
                         + "You can already write prompts, browse the history and restore settings from images."
                 : "Describe an image on the left and press Ctrl+Enter.", vm.model.info));
-        empty.getChildren().addAll(AppIcon.canvas(96), title, text);
+        Button download = new Button("Download PixArt-\u03a3 1024");
+        download.setId("downloadDefaultButton");
+        download.setDefaultButton(false);
+        download.setOnAction(e -> downloadDefault.run());
+        Button open = new Button("Open a model folder");
+        open.setId("emptyOpenFolderButton");
+        open.setOnAction(e -> openFolder.run());
+        HBox firstStart = new HBox(10, download, open);
+        firstStart.setAlignment(Pos.CENTER);
+        firstStart.visibleProperty().bind(vm.model.info.isNull());
+        firstStart.managedProperty().bind(firstStart.visibleProperty());
+        empty.getChildren().addAll(AppIcon.canvas(96), title, text, firstStart);
         empty.visibleProperty().bind(vm.canvas.image.isNull());
-        empty.setMouseTransparent(true);
+        // only the first-start buttons take clicks; the rest lets them through to the canvas
+        empty.setPickOnBounds(false);
+        for (Node n : List.of(empty.getChildren().get(0), title, text)) {
+            n.setMouseTransparent(true);
+        }
 
         Label previewBadge = new Label("PREVIEW");
         previewBadge.getStyleClass().add("preview-badge");

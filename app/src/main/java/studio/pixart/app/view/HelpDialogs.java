@@ -20,6 +20,7 @@ public final class HelpDialogs {
             new String[] {"Ctrl+E", "Export the image (PNG, JPEG or TIFF, with its settings)"},
             new String[] {"Ctrl+Shift+E", "Export a poster / wallpaper (4K)"},
             new String[] {"Ctrl+O", "Open a model folder"},
+            new String[] {"Ctrl+Shift+D", "Download a model from the Hugging Face Hub"},
             new String[] {"Ctrl+I", "Restore settings from an image file"},
             new String[] {"Ctrl+R", "Reuse the last seed"},
             new String[] {"Ctrl+F", "Search the history"},

@@ -3,6 +3,7 @@ package studio.pixart.app.view;
 import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
+import javafx.application.Platform;
 import javafx.beans.binding.Bindings;
 import javafx.collections.ListChangeListener;
 import javafx.scene.Parent;
@@ -25,6 +26,7 @@ import javafx.scene.layout.VBox;
 import javafx.stage.DirectoryChooser;
 import javafx.stage.FileChooser;
 import javafx.stage.Window;
+import studio.pixart.app.vm.DownloadViewModel;
 import studio.pixart.app.vm.StudioViewModel;
 
 /**
@@ -41,11 +43,13 @@ public final class MainWindow {
     private final PromptPanel promptPanel;
     private final CanvasPane canvasPane;
     private final HistoryPanel historyPanel;
+    private final DownloadViewModel downloads;
 
     public MainWindow(StudioViewModel vm) {
         this.vm = vm;
+        downloads = DownloadDialog.studioModel(vm.context().dataDir(), vm.model::loadModel);
         promptPanel = new PromptPanel(vm);
-        canvasPane = new CanvasPane(vm);
+        canvasPane = new CanvasPane(vm, this::chooseModelFolder, this::downloadDefaultModel);
         historyPanel = new HistoryPanel(vm, this::window);
         root.getStyleClass().add("studio");
         root.setTop(menuBar());
@@ -63,6 +67,17 @@ public final class MainWindow {
         root.setBottom(statusBar());
         installShortcuts();
         installDrop();
+        // a download the last session left unfinished goes on, in its window
+        Platform.runLater(() -> {
+            if (downloads.resumePending()) {
+                DownloadDialog.show(window(), downloads);
+            }
+        });
+    }
+
+    private void downloadDefaultModel() {
+        downloads.downloadDefault();
+        DownloadDialog.show(window(), downloads);
     }
 
     public Parent root() {
@@ -116,7 +131,9 @@ public final class MainWindow {
         };
         vm.model.cachedModels.addListener((ListChangeListener<String>) c -> fillCached.run());
         fillCached.run();
-        Menu model = new Menu("Model", null, openFolder, cached);
+        MenuItem download = item("Download model\u2026", "Ctrl+Shift+D", () -> DownloadDialog.show(window(), downloads));
+        download.setId("downloadMenu");
+        Menu model = new Menu("Model", null, openFolder, download, cached);
 
         MenuItem fit = item("Fit to window", "Ctrl+0", () -> canvas().fit.set(true));
         MenuItem actual = item("Actual size (1:1)", "Ctrl+1", canvas()::actualSize);

@@ -17,7 +17,7 @@ import studio.pixart.engine.model.ModelLocator;
 /** The model panel: which pipeline is open, what it is, and why it cannot be used (if so). */
 public final class ModelViewModel {
     public static final String NO_MODEL_ADVICE = "Choose a pipeline folder or a Hugging Face model id in the model bar "
-            + "(Model \u2192 Open folder\u2026). The README section \"Getting a model\" shows how to download PixArt-\u03a3.";
+            + "(Model \u2192 Open folder\u2026), or download PixArt-\u03a3 (Model \u2192 Download model\u2026).";
 
     public final ObjectProperty<ModelInfo> info = new SimpleObjectProperty<>();
     public final StringProperty spec = new SimpleStringProperty("");

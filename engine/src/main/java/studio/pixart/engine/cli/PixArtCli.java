@@ -5,12 +5,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import studio.pixart.engine.pipeline.GenerationMetadata;
 
-/** The {@code pixart} command line: inspect models, tokenize, encode, generate, benchmark. */
+/** The {@code pixart} command line: inspect models, tokenize, encode, generate, benchmark, download. */
 @Command(name = "pixart", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
         versionProvider = PixArtCli.Version.class,
         description = "PixArt Studio engine: local text-to-image with PixArt-Σ / PixArt-α.",
         subcommands = {InspectCommand.class, TokenizeCommand.class, EncodeCommand.class, GenerateCommand.class,
-                PosterCommand.class, BenchCommand.class})
+                PosterCommand.class, BenchCommand.class, DownloadCommand.class})
 public final class PixArtCli {
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

@@ -67,7 +67,8 @@ public final class Checkpoint implements AutoCloseable {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 String n = p.getFileName().toString();
-                if (n.endsWith(".safetensors.index.json")) {
+                // diffusers names a variant's index model.safetensors.index.fp16.json
+                if (n.endsWith(".safetensors.index.json") || n.matches(".*\\.safetensors\\.index\\.[A-Za-z0-9_]+\\.json")) {
                     index.add(p);
                 } else if (n.endsWith(".safetensors")) {
                     single.add(p);
