@@ -288,6 +288,22 @@ class BadInputTest {
                 "spiece.model");
         model("tokenizer spiece.model truncated", GEN_M, m -> truncate(m, "tokenizer/spiece.model", 0.5), 1,
                 "spiece.model");
+        model("tokenizer_config.json not JSON", GEN_M, m -> write(m, "tokenizer/tokenizer_config.json", "{\"extra_ids\": "), 1,
+                "tokenizer_config.json", "not valid JSON");
+        model("tokenizer extra_ids 1e8", GEN_M, m -> editJson(m, "tokenizer/tokenizer_config.json", c -> {
+            c.remove("added_tokens_decoder");
+            c.put("extra_ids", 100000000);
+        }), 1, "extra_ids", "100000");
+        model("tokenizer extra_ids negative", GEN_M, m -> editJson(m, "tokenizer/tokenizer_config.json", c -> {
+            c.remove("added_tokens_decoder");
+            c.put("extra_ids", -5);
+        }), 1, "extra_ids");
+        model("special_tokens_map.json not JSON", GEN_M, m -> write(m, "tokenizer/special_tokens_map.json", "[[["), 1,
+                "special_tokens_map.json", "not valid JSON");
+        model("tokenizer added token id not a number", GEN_M, m -> editJson(m, "tokenizer/tokenizer_config.json", c -> {
+            ObjectNode dec = c.putObject("added_tokens_decoder");
+            dec.putObject("zero").put("content", "<pad>");
+        }), 1, "added_tokens_decoder", "zero");
         model("transformer weights truncated", GEN_M, m -> truncate(m, "transformer/diffusion_pytorch_model.safetensors", 0.9), 1,
                 "diffusion_pytorch_model.safetensors", "truncated");
         model("transformer header length absurd", GEN_M, m -> overwrite(m, "transformer/diffusion_pytorch_model.safetensors", 0,
