@@ -61,7 +61,7 @@ class PosterContentionTest {
                 }
                 System.gc();
                 try {
-                    Thread.sleep(5);
+                    Thread.sleep(100); // a full GC per 0.1 s: often enough to hit every stage, rare enough to let it run
                 } catch (InterruptedException e) {
                     return;
                 }
