@@ -150,7 +150,7 @@ class CrashTest {
         for (Path target : List.of(fresh, existing)) {
             List<String> seen = new ArrayList<>();
             Process p = startUntil(l -> l.matches("decode\\s+[1-9]\\d*/([2-9]|\\d{2,}).*"), seen, "cli", "poster", "--model", model.toString(),
-                    "--prompt", "a lighthouse at dusk", "--width", "384", "--height", "192", "--steps", "2", "--seed", "5",
+                    "--prompt", "a lighthouse at dusk", "--width", "384", "--height", "192", "--steps", "4", "--seed", "5",
                     "--out", target.toString());
             kill(p);
             assertTrue(seen.stream().anyMatch(l -> l.startsWith("decode")), "killed during the decode: " + seen);

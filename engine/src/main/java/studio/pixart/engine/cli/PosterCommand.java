@@ -113,6 +113,11 @@ final class PosterCommand implements Callable<Integer> {
         } else if (width <= 0) {
             throw new CliChecks.UsageError("give --preset NAME or --width W --height H");
         }
+        if (!job.nativeOnePass && (int) (req.steps() * job.strength) < 1) {
+            throw new CliChecks.UsageError("--strength " + job.strength + " with --steps " + req.steps()
+                    + " leaves no refinement step (the refinement runs ⌊steps × strength⌋ steps): raise --steps to at least "
+                    + (int) Math.ceil(1 / job.strength) + " or --strength");
+        }
         if (width < 64 || height < 64) {
             throw new CliChecks.UsageError("poster size " + width + "x" + height + " is outside 64..16384 px per side");
         }

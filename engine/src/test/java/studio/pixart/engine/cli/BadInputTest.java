@@ -85,7 +85,7 @@ class BadInputTest {
     static final String GEN = "generate | --model | {T} | --prompt | a red fox | --steps | 2 | --width | 64 | --height | 64 | --out | {D}/out.png";
     /** The tiny model has no aspect-ratio bins, so broken copies of it generate with --no-binning. */
     static final String GEN_M = "generate | --model | {M} | --prompt | a red fox | --steps | 2 | --width | 64 | --height | 64 | --no-binning | --out | {D}/out.png";
-    static final String POSTER = "poster | --model | {T} | --prompt | a red fox | --steps | 2 | --out | {D}/p.png";
+    static final String POSTER = "poster | --model | {T} | --prompt | a red fox | --steps | 4 | --out | {D}/p.png";
 
     static {
         // ---- generate: options ----
@@ -155,6 +155,7 @@ class BadInputTest {
         opt("poster strength zero", POSTER + " | --width | 128 | --height | 128 | --strength | 0", "--strength", "greater than 0");
         opt("poster strength above one", POSTER + " | --width | 128 | --height | 128 | --strength | 1.5", "--strength");
         opt("poster strength NaN", POSTER + " | --width | 128 | --height | 128 | --strength | NaN", "--strength");
+        opt("poster strength leaves no step", POSTER + " | --width | 128 | --height | 128 | --strength | 0.1", "--strength 0.1", "--steps 4", "no refinement step");
         opt("poster preset unknown", POSTER + " | --preset | bogus", "--preset", "bogus", "--list-presets");
         opt("poster preset and size", POSTER + " | --preset | 4k | --width | 128 | --height | 128", "either --preset or --width");
         opt("poster no size", POSTER, "--preset NAME or --width");
