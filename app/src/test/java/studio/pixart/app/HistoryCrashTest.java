@@ -57,6 +57,18 @@ class HistoryCrashTest {
         }
     }
 
+    /** The last "committed N" the child printed (0 if none yet). */
+    static int lastCommitted(List<String> lines) {
+        synchronized (lines) {
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                if (lines.get(i).startsWith("committed ")) {
+                    return Integer.parseInt(lines.get(i).substring("committed ".length()));
+                }
+            }
+        }
+        return 0;
+    }
+
     static HistoryEntry entry(String prompt, long seed) {
         GenerationSettings s = GenerationSettings.defaults();
         s = new GenerationSettings(prompt, "neg", s.steps(), s.guidance(), s.sampler(), seed, false, "1:1", 1024, 1024, 1024,
@@ -73,33 +85,39 @@ class HistoryCrashTest {
         for (int round = 0; round < 3; round++) {
             Process p = new ProcessBuilder(java, "-Xmx512m", "-cp", cp, Child.class.getName(), dir.toString(),
                     Integer.toString(round)).redirectErrorStream(true).start();
-            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            List<String> seen = new ArrayList<>();
-            int lastCommitted = -1;
+            // a reader thread keeps every line the child prints, up to its death
+            List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+            Thread reader = new Thread(() -> {
+                try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    String l;
+                    while ((l = out.readLine()) != null) {
+                        seen.add(l);
+                    }
+                } catch (java.io.IOException closed) {
+                    // the child was killed
+                }
+            });
+            reader.start();
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
             int startAt = -1;
-            String line;
-            while ((line = out.readLine()) != null) {
-                seen.add(line);
-                if (line.startsWith("committed ")) {
-                    lastCommitted = Integer.parseInt(line.substring("committed ".length()));
-                    if (startAt < 0) {
-                        startAt = lastCommitted;
-                    }
-                    if (lastCommitted >= startAt + 3) {
-                        break;
-                    }
+            while (System.nanoTime() < deadline) {
+                int last = lastCommitted(seen);
+                if (startAt < 0 && last > 0) {
+                    startAt = last;
                 }
+                if (startAt > 0 && last >= startAt + 3) {
+                    break;
+                }
+                Thread.sleep(5);
             }
-            assertTrue(lastCommitted > 0, "the child committed entries: " + seen);
+            assertTrue(startAt > 0, "the child committed entries: " + seen);
             Thread.sleep(random.nextInt(150));
-            // entries committed while we slept are reported on stdout, which we read after the kill
-            p.destroyForcibly();
+            // SIGKILL through the process handle: unlike Process.destroyForcibly it leaves our end of
+            // the pipe open, so the lines the child printed before dying are still read
+            p.toHandle().destroyForcibly();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-            while ((line = out.readLine()) != null) {
-                if (line.startsWith("committed ")) {
-                    lastCommitted = Integer.parseInt(line.substring("committed ".length()));
-                }
-            }
+            reader.join(10_000);
+            int lastCommitted = lastCommitted(seen);
             try (HistoryStore h = HistoryStore.open(dir)) {
                 List<HistoryEntry> all = h.search("", 100_000);
                 assertTrue(all.size() >= lastCommitted && all.size() <= lastCommitted + 1,
