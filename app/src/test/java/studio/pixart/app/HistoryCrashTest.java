@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -86,14 +88,14 @@ class HistoryCrashTest {
             Process p = new ProcessBuilder(java, "-Xmx512m", "-cp", cp, Child.class.getName(), dir.toString(),
                     Integer.toString(round)).redirectErrorStream(true).start();
             // a reader thread keeps every line the child prints, up to its death
-            List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<String> seen = Collections.synchronizedList(new ArrayList<>());
             Thread reader = new Thread(() -> {
                 try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                     String l;
                     while ((l = out.readLine()) != null) {
                         seen.add(l);
                     }
-                } catch (java.io.IOException closed) {
+                } catch (IOException closed) {
                     // the child was killed
                 }
             });
