@@ -128,6 +128,24 @@ else
   missing "pixart generate: 'pixart --help' lists no generate command"
 fi
 
+# pixart download: the catalogue is in the package; offline (HF_HUB_OFFLINE) it says so instead of
+# connecting; the runtime has the EC crypto that TLS to the Hugging Face Hub needs.
+if run_app "$APP/bin/pixart" download --list 2>&1 | grep -q 'PixArt-alpha/PixArt-Sigma-XL-2-1024-MS'; then
+  out=$(run_app env HF_HUB_OFFLINE=1 "$APP/bin/pixart" download sigma-1024 --cache-dir "$WORK/hf-cache" 2>&1) && rc=0 || rc=$?
+  if [ "$rc" = 1 ] && grep -q 'HF_HUB_OFFLINE is set' <<<"$out"; then
+    pass "pixart download --list, and offline: exit 1 with the reason"
+  else
+    fail "pixart download offline: exit $rc: $(tail -3 <<<"$out")"
+  fi
+  if grep -q 'jdk.crypto.ec' "$APP/lib/runtime/release" 2>/dev/null; then
+    pass "runtime has jdk.crypto.ec (TLS to the hub)"
+  else
+    fail "runtime lacks jdk.crypto.ec: HTTPS downloads from the Hugging Face Hub would fail the TLS handshake"
+  fi
+else
+  missing "pixart download --list: no catalogue"
+fi
+
 # The studio, headless on a virtual display: --self-test opens the main window, loads the
 # model, generates one image and exits 0. A studio without --self-test never exits: timeout.
 STUDIO_TIMES=()

@@ -18,10 +18,36 @@ final class SelfTest {
     private static final Duration TIMEOUT = Duration.ofMinutes(15);
     private final StudioViewModel vm;
     private final String model;
+    /** The window's root: Generate is started by a Ctrl+Enter key event on it, as a person would. */
+    private final javafx.scene.Parent root;
+    /** When Ctrl+Enter was pressed for the current run, and its first preview (nanoTime; 0 = not yet). */
+    private long pressedAt;
+    private long firstPreviewAt;
+    private final java.util.List<String> runs = new java.util.ArrayList<>();
 
-    SelfTest(StudioViewModel vm, String model) {
+    SelfTest(StudioViewModel vm, String model, javafx.scene.Parent root) {
         this.vm = vm;
         this.model = model;
+        this.root = root;
+    }
+
+    /** Prints how long the window took to show its first frame (from the JVM's start). */
+    static void reportFirstFrame(javafx.scene.Scene scene) {
+        long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+        Runnable[] once = new Runnable[1];
+        once[0] = () -> {
+            scene.removePostLayoutPulseListener(once[0]);
+            System.out.println("self-test: first frame " + (System.currentTimeMillis() - jvmStart) + " ms after the JVM started");
+        };
+        scene.addPostLayoutPulseListener(once[0]);
+    }
+
+    /** Ctrl+Enter on the window, timed to the first preview on the canvas. */
+    private void pressCtrlEnter() {
+        firstPreviewAt = 0;
+        pressedAt = System.nanoTime();
+        javafx.event.Event.fireEvent(root, new javafx.scene.input.KeyEvent(javafx.scene.input.KeyEvent.KEY_PRESSED, "", "",
+                javafx.scene.input.KeyCode.ENTER, false, true, false, false));
     }
 
     /** History and settings of a self-test go to a temp folder, never into the user's gallery. */
@@ -60,15 +86,34 @@ final class SelfTest {
             vm.form.numImages.set(1);
             vm.form.randomSeed.set(false);
             vm.form.seed.set(1);
-            vm.job.generate();
+            if (vm.form.previewMode.get() == studio.pixart.engine.pipeline.GenerationRequest.PreviewMode.NONE) {
+                vm.form.previewMode.set(studio.pixart.engine.pipeline.GenerationRequest.PreviewMode.FAST);
+            }
+            pressCtrlEnter();
             if (!vm.job.running.get()) {
                 exit(1, "self-test: generation did not start: " + (vm.status.error.get() == null ? "" : vm.status.error.get().message()));
+            }
+        });
+        vm.canvas.image.addListener((o, a, img) -> {
+            if (img != null && vm.canvas.imageIsPreview.get() && firstPreviewAt == 0 && pressedAt != 0) {
+                firstPreviewAt = System.nanoTime();
             }
         });
         vm.job.lastOutcome.addListener((o, a, ev) -> {
             if (ev instanceof JobEvent.Finished f) {
                 var img = f.images().get(0);
-                exit(0, "self-test: OK, generated " + img.width() + "x" + img.height() + " in " + f.timings());
+                long done = System.nanoTime();
+                String run = (runs.isEmpty() ? "cold" : "warm") + ": Ctrl+Enter \u2192 first preview "
+                        + (firstPreviewAt == 0 ? "none" : (firstPreviewAt - pressedAt) / 1_000_000 + " ms") + ", \u2192 image "
+                        + (done - pressedAt) / 1_000_000 + " ms (" + img.width() + "x" + img.height() + ", " + f.timings() + ")";
+                runs.add(run);
+                System.out.println("self-test: " + run);
+                if (runs.size() == 1) {
+                    // again with the engine warm (model loaded, prompt embedding cached)
+                    javafx.application.Platform.runLater(this::pressCtrlEnter);
+                } else {
+                    exit(0, "self-test: OK, generated " + img.width() + "x" + img.height() + " twice");
+                }
             } else if (ev instanceof JobEvent.Failed f) {
                 exit(1, "self-test: generation failed: " + f.message() + "\n  advice: " + f.advice());
             } else if (ev instanceof JobEvent.Cancelled) {

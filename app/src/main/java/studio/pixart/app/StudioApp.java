@@ -48,11 +48,14 @@ public class StudioApp extends Application {
         stage.getIcons().addAll(AppIcon.image(32), AppIcon.image(128));
         stage.setMinWidth(Math.min(1000, screen.getWidth()));
         stage.setMinHeight(Math.min(640, screen.getHeight()));
+        if (selfTest != null) {
+            SelfTest.reportFirstFrame(scene);
+        }
         stage.show();
         window.focusPrompt();
         vm.start(selfTest);
         if (selfTest != null) {
-            new SelfTest(vm, selfTest).run();
+            new SelfTest(vm, selfTest, window.root()).run();
         }
     }
 

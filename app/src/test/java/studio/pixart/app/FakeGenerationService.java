@@ -17,6 +17,8 @@ import studio.pixart.engine.job.JobEvent;
 import studio.pixart.engine.job.JobHandle;
 import studio.pixart.engine.job.PosterSpec;
 import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.poster.PosterPipeline;
+import studio.pixart.engine.preview.PreviewKind;
 
 /**
  * A scripted engine for the view-model tests (the window test runs the real EngineService): emits
@@ -111,24 +113,24 @@ public final class FakeGenerationService implements GenerationService {
                 return new JobEvent.Cancelled(id, s - 1);
             }
             sleep(stepMillis);
-            listener.accept(new JobEvent.Stage(id, "base", s, r.steps()));
+            listener.accept(new JobEvent.Stage(id, PosterPipeline.Stage.BASE, s, r.steps()));
         }
-        listener.accept(new JobEvent.Stage(id, "upscale", 0, 1));
+        listener.accept(new JobEvent.Stage(id, PosterPipeline.Stage.UPSCALE, 0, 1));
         for (int t = 0; t < UPSCALE_TICKS; t++) {
             if (cancel.get()) {
                 return new JobEvent.Cancelled(id, r.steps());
             }
             sleep(stepMillis);
         }
-        listener.accept(new JobEvent.Stage(id, "upscale", 1, 1));
+        listener.accept(new JobEvent.Stage(id, PosterPipeline.Stage.UPSCALE, 1, 1));
         for (int s = 1; s <= r.steps(); s++) {
             if (cancel.get()) {
                 return new JobEvent.Cancelled(id, r.steps() + s - 1);
             }
             sleep(stepMillis);
-            listener.accept(new JobEvent.Stage(id, "refine", s, r.steps()));
+            listener.accept(new JobEvent.Stage(id, PosterPipeline.Stage.REFINE, s, r.steps()));
         }
-        listener.accept(new JobEvent.Stage(id, "decode", 1, 1));
+        listener.accept(new JobEvent.Stage(id, PosterPipeline.Stage.DECODE, 1, 1));
         int w = 32;
         int h = Math.max(8, (int) Math.round(32.0 * spec.height() / spec.width()));
         Map<String, Duration> timings = new LinkedHashMap<>();
@@ -154,7 +156,7 @@ public final class FakeGenerationService implements GenerationService {
             listener.accept(new JobEvent.Step(id, s, r.steps(), 1000.0 * (r.steps() - s) / r.steps(), elapsed,
                     elapsed.dividedBy(s).multipliedBy(r.steps() - s)));
             if (r.preview() != GenerationRequest.PreviewMode.NONE) {
-                listener.accept(new JobEvent.Preview(id, s, r.steps(), JobEvent.PreviewKind.FAST, 0,
+                listener.accept(new JobEvent.Preview(id, s, r.steps(), PreviewKind.FAST, 0,
                         picture(w, h, r.seed(), s / (double) r.steps())));
             }
         }

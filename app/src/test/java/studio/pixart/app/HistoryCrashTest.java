@@ -74,7 +74,7 @@ class HistoryCrashTest {
     static HistoryEntry entry(String prompt, long seed) {
         GenerationSettings s = GenerationSettings.defaults();
         s = new GenerationSettings(prompt, "neg", s.steps(), s.guidance(), s.sampler(), seed, false, "1:1", 1024, 1024, 1024,
-                1, "auto", "auto", "FAST", "/m");
+                1, "auto", "auto", "FAST", "/m", List.of());
         return new HistoryEntry(0, Instant.now(), HistoryEntry.Status.FINISHED, 0, s, "PixArt-Σ 1024px", 256, 256,
                 Map.of("total", 1234L), new byte[] {1, 2, 3}, "", "", false);
     }

@@ -23,7 +23,7 @@ class HistoryStoreTest {
     private static HistoryEntry entry(String prompt, long seed, HistoryEntry.Status st) {
         GenerationSettings s = GenerationSettings.defaults();
         s = new GenerationSettings(prompt, "neg", s.steps(), s.guidance(), s.sampler(), seed, false, "1:1", 1024, 1024, 1024,
-                1, "auto", "auto", "FAST", "/m");
+                1, "auto", "auto", "FAST", "/m", java.util.List.of(new studio.pixart.app.settings.LoraSetting("/l/style.safetensors", "style.safetensors", 0.7, true, "ab12")));
         return new HistoryEntry(0, Instant.now(), st, 0, s, "PixArt-Σ 1024px", 1024, 1024, Map.of("total", 1234L),
                 new byte[] {1, 2, 3}, "", "", false);
     }

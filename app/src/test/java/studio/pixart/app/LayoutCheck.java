@@ -14,7 +14,8 @@ import javafx.scene.control.skin.VirtualFlow;
 /**
  * Walks a scene graph and lists what a person would see as broken: a labelled control narrower
  * than its text needs (the text is cut to "…"), a wrapping one shorter than its lines, and a
- * control that lies (partly) outside the window. Labels marked {@code elastic} are meant to
+ * control that lies (partly) outside the window, and the content of a scroll pane that only scrolls
+ * vertically being wider than it (its right side cut). Labels marked {@code elastic} are meant to
  * shorten (long paths, prompts in a list) and must carry the full text in a tooltip; content of
  * scroll panes and lists may lie outside the window (it is scrolled to).
  */
@@ -56,6 +57,11 @@ final class LayoutCheck {
                 out.add("outside the window " + fmt(w) + "\u00d7" + fmt(h) + " at [" + fmt(b.getMinX()) + ", "
                         + fmt(b.getMinY()) + " \u2013 " + fmt(b.getMaxX()) + ", " + fmt(b.getMaxY()) + "]: " + describe(c));
             }
+        }
+        if (n instanceof ScrollPane sp && sp.isFitToWidth() && sp.getContent() != null
+                && sp.getContent().getLayoutBounds().getWidth() > sp.getViewportBounds().getWidth() + 1) {
+            out.add("content wider than its scroll pane (" + fmt(sp.getContent().getLayoutBounds().getWidth()) + " > "
+                    + fmt(sp.getViewportBounds().getWidth()) + " px, cut at the right): " + describe(sp));
         }
         boolean inner = scrolled || n instanceof ScrollPane || n instanceof VirtualFlow;
         if (n instanceof Parent p) {

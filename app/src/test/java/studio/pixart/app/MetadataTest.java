@@ -25,7 +25,8 @@ class MetadataTest {
 
     static GenerationSettings sample() {
         return new GenerationSettings("A corgi, wearing \"sunglasses\"\non a beach — warm light", "blurry, lowres", 25, 4.5, "euler",
-                1234567890123L, false, "16:9", 1024, 1368, 768, 2, "cpu", "float32", "VAE", "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS");
+                1234567890123L, false, "16:9", 1024, 1368, 768, 2, "cpu", "float32", "VAE", "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS",
+                java.util.List.of());
     }
 
     static RgbImage image(int w, int h) {
@@ -58,7 +59,7 @@ class MetadataTest {
                 + "CFG scale: 7, Seed: 42, Size: 512x768, Model hash: abc, Model: \"sd, xl\", Version: v1.9");
         assertEquals("a castle", s.prompt());
         assertEquals("", s.negativePrompt());
-        assertEquals("dpm", s.sampler());
+        assertEquals("dpm-karras", s.sampler());
         assertEquals(7.0, s.guidance());
         assertEquals("sd, xl", s.model());
         assertEquals(512, s.width());

@@ -147,4 +147,100 @@ class StudioFeaturesTest {
         assertFalse(vm.history.items.isEmpty());
         assertEquals(HistoryEntry.Status.FINISHED, vm.history.items.get(0).status());
     }
+
+    @Test
+    void galleryShowsDetailsStarsFavouritesAndComparesTwoImages() throws Exception {
+        open();
+        vm.form.randomSeed.set(false);
+        vm.form.steps.set(2);
+        vm.prompt.negative.set("blurry");
+        queue("a quiet harbour", 7);
+        await(() -> !vm.job.running.get());
+        vm.form.steps.set(3);
+        queue("a quiet harbour at night", 8);
+        await(() -> !vm.job.running.get());
+        vm.awaitIo();
+        await(() -> vm.history.items.size() == 2);
+        var older = vm.history.items.get(1);
+        vm.gallery.selected.set(older);
+        vm.awaitIo();
+        assertTrue(vm.gallery.selectedImage.get() != null, "the full image is loaded");
+        java.util.Map<String, String> details = new java.util.HashMap<>();
+        vm.gallery.details.forEach(e -> details.put(e.getKey(), e.getValue()));
+        assertEquals("a quiet harbour", details.get("Prompt"));
+        assertEquals("blurry", details.get("Negative prompt"));
+        assertEquals("DPM++ 2M", details.get("Sampler"));
+        assertEquals("2", details.get("Steps"));
+        assertEquals("4.5", details.get("Guidance"));
+        assertEquals("7", details.get("Seed"));
+        assertEquals("16 \u00d7 16", details.get("Size"));
+        assertTrue(details.get("Model").startsWith("PixArt-\u03a3 16px"), String.valueOf(details.get("Model")));
+        assertTrue(String.valueOf(details.get("Timings")).contains("total"), String.valueOf(details.get("Timings")));
+
+        vm.gallery.toggleFavourite();
+        assertTrue(vm.gallery.selected.get().favourite());
+        vm.awaitIo();
+        vm.history.favouritesOnly.set(true);
+        vm.awaitIo();
+        assertEquals(List.of(older.id()), vm.history.items.stream().map(HistoryEntry::id).toList());
+        vm.history.favouritesOnly.set(false);
+        vm.awaitIo();
+        assertEquals(2, vm.history.items.size());
+
+        vm.gallery.pin();
+        vm.gallery.selected.set(vm.history.items.get(0));
+        var diff = studio.pixart.app.vm.GalleryViewModel.differences(vm.gallery.pinned.get(), vm.gallery.selected.get());
+        assertEquals(List.of("Prompt", "Steps", "Seed"), List.copyOf(diff.keySet()));
+        assertEquals("2", diff.get("Steps")[0]);
+        assertEquals("3", diff.get("Steps")[1]);
+    }
+
+    @Test
+    void startImageWithStrengthAndAPaintedMask() throws Exception {
+        open();
+        var img = FakeGenerationService.picture(40, 20, 3, 1.0);
+        vm.startImage.use(img, "a test picture");
+        assertEquals("2:1", vm.size.aspect.get().label(), "the aspect ratio follows the start image");
+        vm.startImage.strength.set(0.35);
+        var start = vm.startImage.toStart();
+        assertEquals(0.35, start.strength());
+        assertEquals(null, start.mask(), "image to image: no mask");
+
+        vm.startImage.inpaint.set(true);
+        vm.prompt.text.set("a cat");
+        vm.job.generate();
+        assertEquals("Nothing to repaint", vm.status.error.get().title(), "inpainting needs a painted area");
+        assertTrue(vm.job.queue.isEmpty());
+
+        vm.startImage.brushSize.set(6);
+        vm.startImage.paint(10, 10);
+        assertEquals(1f, vm.startImage.maskAt(10, 10));
+        assertEquals(1f, vm.startImage.maskAt(12, 10), "inside the brush's radius");
+        assertEquals(0f, vm.startImage.maskAt(14, 10), "outside it");
+        vm.startImage.tool.set(studio.pixart.app.vm.StartImageViewModel.Tool.ERASER);
+        vm.startImage.brushSize.set(2);
+        vm.startImage.paint(10.5, 10.5);
+        assertEquals(0f, vm.startImage.maskAt(10, 10), "erased");
+        assertEquals(1f, vm.startImage.maskAt(12, 10));
+        var mask = vm.startImage.toStart().mask();
+        assertEquals(40, mask.width());
+        assertEquals(20, mask.height());
+        assertEquals(1f, mask.sample(12, 10, 0));
+        assertEquals(0f, mask.sample(30, 5, 1));
+        vm.job.generate();
+        await(() -> !engine.requests.isEmpty());
+        var i2i = engine.requests.get(engine.requests.size() - 1).imageToImage();
+        assertTrue(i2i != null && i2i.inpainting(), "the engine request starts from the image with the mask");
+        assertEquals(0.35, i2i.strength());
+        assertEquals(1f, i2i.mask().sample(12, 10, 0));
+        await(() -> !vm.job.running.get());
+        double cover = vm.startImage.maskCoverage.get();
+        assertTrue(cover > 0 && cover < 0.1, "coverage " + cover);
+        vm.startImage.invertMask();
+        assertEquals(1 - cover, vm.startImage.maskCoverage.get(), 1e-9);
+        vm.startImage.clearMask();
+        assertEquals(null, vm.startImage.toStart().mask());
+        vm.startImage.clear();
+        assertEquals(null, vm.startImage.toStart(), "cleared: text to image again");
+    }
 }

@@ -63,7 +63,7 @@ class StudioWindowsTest {
 
     static void waitUntil(String what, Callable<Boolean> condition) {
         try {
-            WaitForAsyncUtils.waitFor(15, TimeUnit.SECONDS, condition);
+            WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, condition);
         } catch (TimeoutException e) {
             throw new AssertionError("timed out waiting for: " + what);
         }
@@ -180,6 +180,34 @@ class StudioWindowsTest {
             robot.interact(() -> vm().history.query.set(""));
             waitUntil("history", () -> !vm().history.items.isEmpty());
 
+            // the queue panel with a running job and two waiting ones
+            robot.interact(() -> {
+                vm().form.steps.set(400);
+                vm().job.generate();
+                vm().job.generate();
+                vm().job.generate();
+            });
+            waitUntil("queue", () -> vm().job.waiting.get() == 2);
+            check("main-" + at + "-5-queue", app.stage().getScene());
+            robot.interact(() -> {
+                List.copyOf(vm().job.queue).forEach(j -> vm().job.cancel(j));
+                vm().form.steps.set(3);
+            });
+            waitUntil("queue empty", () -> vm().job.queue.isEmpty());
+
+            // image to image with an inpainting mask painted on the canvas
+            robot.interact(() -> {
+                vm().startImage.use(vm().canvas.image.get(), "the canvas image");
+                vm().startImage.inpaint.set(true);
+                vm().startImage.brushSize.set(6);
+                vm().startImage.paint(8, 8);
+            });
+            check("main-" + at + "-6-inpaint", app.stage().getScene());
+            robot.interact(() -> vm().startImage.clear());
+
+            checkDialog("dialog-" + at + "-preferences", "preferencesMenu");
+            checkDialog("dialog-" + at + "-batch", "batchMenu");
+            checkGallery(at, size);
             checkDialog("dialog-" + at + "-shortcuts", "shortcutsMenu");
             checkDialog("dialog-" + at + "-about", "aboutMenu");
             checkDialog("dialog-" + at + "-poster", "posterMenu");
@@ -190,8 +218,44 @@ class StudioWindowsTest {
             check("dialog-" + at + "-poster-a2", poster.getScene());
             robot.interact(poster::hide);
         }
+        // the light theme: the same window, light panels
+        robot.interact(() -> vm().preferences.theme.set("light"));
+        check("main-1600x1000-light", app.stage().getScene());
+        var panel = (javafx.scene.layout.Region) robot.lookup("#modelPanel").query();
+        assertTrue(luminance(panel) > 0.7, "light panels: " + panel.getBackground().getFills());
         assertEquals("", String.join("\n", problems), problems.size() + " layout problems");
         assertTrue(problems.isEmpty());
+    }
+
+    /** The gallery at the window's size with an image selected, then the comparison of two. */
+    private void checkGallery(String at, int[] size) throws Exception {
+        if (vm().history.items.size() < 2) {
+            robot.interact(() -> vm().job.variations(vm().history.items.get(0).settings(), 1));
+            waitUntil("two images", () -> vm().history.items.size() >= 2);
+        }
+        fire("galleryMenu");
+        Stage gallery = (Stage) dialog();
+        robot.interact(() -> {
+            gallery.setWidth(size[0]);
+            gallery.setHeight(size[1]);
+            vm().gallery.selected.set(vm().history.items.get(1));
+        });
+        waitUntil("gallery image", () -> vm().gallery.selectedImage.get() != null);
+        check("gallery-" + at, gallery.getScene());
+        robot.interact(() -> {
+            vm().gallery.pin();
+            vm().gallery.selected.set(vm().history.items.get(0));
+        });
+        waitUntil("second image", () -> vm().gallery.selectedImage.get() != null);
+        robot.interact(() -> ((javafx.scene.control.Button) gallery.getScene().lookup("#galleryCompare")).fire());
+        Window compare = Window.getWindows().stream().filter(w -> w.isShowing() && w != gallery && w != app.stage()
+                && w instanceof Stage).reduce((a, b) -> b).orElseThrow();
+        check("compare-" + at, compare.getScene());
+        robot.interact(() -> {
+            compare.hide();
+            vm().gallery.unpin();
+            gallery.hide();
+        });
     }
 
     @Test
@@ -203,6 +267,9 @@ class StudioWindowsTest {
         @SuppressWarnings("unchecked")
         javafx.scene.control.Spinner<Integer> images = robot.lookup("#imagesSpinner").queryAs(javafx.scene.control.Spinner.class);
         robot.interact(() -> vm().form.steps.set(20));
+        resize(1600, 1000);
+        // the settings are at the bottom of the left panel: scroll there
+        robot.interact(() -> ((javafx.scene.control.ScrollPane) app.stage().getScene().lookup(".sidebar-scroll")).setVvalue(1));
         robot.clickOn(steps.getEditor());
         robot.interact(() -> steps.getEditor().selectAll());
         robot.write("abc");

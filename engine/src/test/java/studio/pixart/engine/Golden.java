@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import studio.pixart.engine.io.Json;
 import studio.pixart.engine.io.SafetensorsFile;
+import studio.pixart.engine.pipeline.ReferenceCase;
 
 /**
  * One golden case from {@code src/test/resources/golden} (a copy of shared/golden): its JSON
@@ -105,16 +106,18 @@ public final class Golden implements AutoCloseable {
         assertTrue(maxDiff <= tol * scale, what + ": max|diff| " + maxDiff + " > " + tol + " x " + scale);
     }
 
-    public static double maxDiff(float[] ref, float[] actual) {
-        double maxDiff = 0;
-        for (int i = 0; i < ref.length; i++) {
-            double d = Math.abs((double) ref[i] - actual[i]);
-            if (Double.isNaN(d)) {
-                return Double.POSITIVE_INFINITY;
-            }
-            maxDiff = Math.max(maxDiff, d);
+    /** max|a - ref| / max|ref|: the error {@link #assertCloseRelative} bounds. */
+    public static double maxRelative(float[] ref, float[] actual) {
+        double maxRef = 0;
+        for (float v : ref) {
+            maxRef = Math.max(maxRef, Math.abs(v));
         }
-        return maxDiff;
+        return maxDiff(ref, actual) / maxRef;
+    }
+
+    /** max|a - ref| (+∞ for a NaN or a length mismatch). */
+    public static double maxDiff(float[] ref, float[] actual) {
+        return ReferenceCase.maxDiff(ref, actual);
     }
 
     public static void assertExact(String what, long[] ref, long[] actual) {

@@ -73,10 +73,6 @@ public final class HistoryStore implements AutoCloseable {
         }
     }
 
-    public Path imagesDir() {
-        return images;
-    }
-
     /** Writes an image file (atomically, e.g. with the engine's ImageExport). */
     @FunctionalInterface
     public interface ImageWriter {

@@ -14,7 +14,7 @@ import studio.pixart.engine.model.PipelineFolder;
  *
  * @param sampleSize   the transformer's sample_size (picks the resolution-binning table)
  * @param sizeMultiple VAE factor × patch size: generated sides must be multiples of it
- * @param components   component name → "12.3 MB · float16" (size on disk and dtypes of its weights)
+ * @param components   component name → "12.3 MiB · float16" (size on disk and dtypes of its weights)
  * @param tokenizerDir the tokenizer/ folder when it has spiece.model, else null
  */
 public record ModelInfo(String spec, Path root, String label, String variant, int maxSequenceLength,
@@ -63,7 +63,7 @@ public record ModelInfo(String spec, Path root, String label, String variant, in
                         ? folder.component("tokenizer") : null);
     }
 
-    /** "12.3 MB · float16" (the dtypes holding most parameters first), "config only" when no weights. */
+    /** "12.3 MiB · float16" (the dtypes holding most parameters first), "config only" when no weights. */
     static String describe(ModelInspection.Component c) {
         if (c.bytesOnDisk() == 0) {
             return "config only";
@@ -71,7 +71,7 @@ public record ModelInfo(String spec, Path root, String label, String variant, in
         List<String> dtypes = c.parametersByDtype().entrySet().stream()
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                 .map(e -> dtypeName(e.getKey())).toList();
-        return humanBytes(c.bytesOnDisk()) + (dtypes.isEmpty() ? "" : " · " + String.join(" + ", dtypes));
+        return ModelInspection.humanBytes(c.bytesOnDisk()) + (dtypes.isEmpty() ? "" : " · " + String.join(" + ", dtypes));
     }
 
     /** safetensors dtype codes in the names people know (F16 → float16). */
@@ -83,19 +83,5 @@ public record ModelInfo(String spec, Path root, String label, String variant, in
             case "F64" -> "float64";
             default -> code.toLowerCase(java.util.Locale.ROOT);
         };
-    }
-
-    public static String humanBytes(long b) {
-        if (b < 1024) {
-            return b + " B";
-        }
-        String[] units = {"KB", "MB", "GB", "TB"};
-        double v = b;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(java.util.Locale.ROOT, v >= 100 ? "%.0f %s" : "%.1f %s", v, units[u]);
     }
 }

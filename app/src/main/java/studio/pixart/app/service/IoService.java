@@ -17,9 +17,12 @@ public final class IoService implements AutoCloseable {
         return t;
     });
 
+    /** Queues a task; after {@link #close} (a late engine event while the studio closes) it is dropped. */
     public void execute(Runnable task) {
-        if (!io.isShutdown()) {
+        try {
             io.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // the studio is closing: nothing left to save to
         }
     }
 

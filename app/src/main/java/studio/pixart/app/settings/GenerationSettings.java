@@ -3,6 +3,7 @@ package studio.pixart.app.settings;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import studio.pixart.engine.io.Json;
+import studio.pixart.engine.lora.LoraSpec;
 import studio.pixart.engine.pipeline.GenerationMetadata;
 import studio.pixart.engine.pipeline.GenerationRequest;
 
@@ -24,41 +26,60 @@ import studio.pixart.engine.pipeline.GenerationRequest;
  * @param sizeClass   side of the size class in pixels (1024)
  * @param width       requested final width
  * @param height      requested final height
+ * @param loras       the LoRA list (disabled entries are kept in the form and history, not sent)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record GenerationSettings(String prompt, String negativePrompt, int steps, double guidance, String sampler,
                                  long seed, boolean randomSeed, String aspect, int sizeClass, int width, int height,
-                                 int numImages, String device, String dtype, String preview, String model) {
+                                 int numImages, String device, String dtype, String preview, String model,
+                                 List<LoraSetting> loras) {
+
+    public GenerationSettings {
+        loras = loras == null ? List.of() : List.copyOf(loras);
+    }
 
     public static GenerationSettings defaults() {
         return new GenerationSettings("", "", 20, 4.5, Sampler.DPM.id, 0, true, "1:1", 1024, 1024, 1024, 1,
-                "auto", "auto", GenerationRequest.PreviewMode.FAST.name(), "");
+                "auto", "auto", GenerationRequest.PreviewMode.FAST.name(), "", List.of());
     }
 
     public GenerationSettings withSeed(long s, boolean random) {
         return new GenerationSettings(prompt, negativePrompt, steps, guidance, sampler, s, random, aspect, sizeClass,
-                width, height, numImages, device, dtype, preview, model);
+                width, height, numImages, device, dtype, preview, model, loras);
     }
 
     public GenerationSettings withNumImages(int n) {
         return new GenerationSettings(prompt, negativePrompt, steps, guidance, sampler, seed, randomSeed, aspect, sizeClass,
-                width, height, n, device, dtype, preview, model);
+                width, height, n, device, dtype, preview, model, loras);
     }
 
     public GenerationSettings withModel(String m) {
         return new GenerationSettings(prompt, negativePrompt, steps, guidance, sampler, seed, randomSeed, aspect,
-                sizeClass, width, height, numImages, device, dtype, preview, m);
+                sizeClass, width, height, numImages, device, dtype, preview, m, loras);
     }
 
     /**
      * The engine request for this form with a concrete seed; {@code binning} as planned for the
-     * model (width/height are then the delivered size the engine resizes and crops to).
+     * model (width/height are then the delivered size the engine resizes and crops to). Each image
+     * of a batch has its own seed (concreteSeed + k), recorded in its metadata, so any one of them
+     * can be made again alone.
      */
     public GenerationRequest toRequest(long concreteSeed, boolean binning) {
         List<String> neg = negativePrompt == null || negativePrompt.isBlank() ? List.of() : List.of(negativePrompt);
         return new GenerationRequest(model, List.of(prompt), neg, concreteSeed, steps, guidance, sampler, width, height,
                 0, binning, numImages, device, dtype, GenerationRequest.PreviewMode.valueOf(preview),
-                GenerationRequest.KvCompressionMode.OFF);
+                GenerationRequest.KvCompressionMode.OFF, GenerationRequest.SeedMode.PER_IMAGE, null,
+                enabledLoras().stream().map(l -> new LoraSpec(Path.of(l.file()), l.strength())).toList(), "auto");
+    }
+
+    public GenerationSettings withLoras(List<LoraSetting> l) {
+        return new GenerationSettings(prompt, negativePrompt, steps, guidance, sampler, seed, randomSeed, aspect,
+                sizeClass, width, height, numImages, device, dtype, preview, model, l);
+    }
+
+    /** The LoRAs that take part in a generation: enabled and with a file. */
+    public List<LoraSetting> enabledLoras() {
+        return loras.stream().filter(l -> l.enabled() && !l.file().isBlank()).toList();
     }
 
     /**
@@ -82,6 +103,9 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
         m.put("device", device);
         m.put("dtype", dtype);
         m.put("engine", "pixart-studio " + GenerationMetadata.ENGINE_VERSION);
+        if (!enabledLoras().isEmpty()) {
+            m.put("loras", enabledLoras().stream().map(LoraSetting::toMetadata).toList());
+        }
         if (engine != null) {
             m.putAll(engine);
         }
@@ -104,7 +128,19 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
                 m.path("seed").asLong(0), false, m.path("aspect").asText(""),
                 m.path("size_class").asInt((int) Math.round(Math.sqrt((double) w * h))), w, h,
                 m.path("num_images").asInt(1), m.path("device").asText(d.device), m.path("dtype").asText(d.dtype),
-                m.path("preview").asText(d.preview), m.path("model").asText("")).normalized();
+                m.path("preview").asText(d.preview), m.path("model").asText(""), lorasOf(m.get("loras"))).normalized();
+    }
+
+    /** The engine's "loras" entries (name, file, strength, sha256) as enabled form entries. */
+    private static List<LoraSetting> lorasOf(JsonNode arr) {
+        List<LoraSetting> out = new ArrayList<>();
+        if (arr != null && arr.isArray()) {
+            for (JsonNode l : arr) {
+                out.add(new LoraSetting(l.path("file").asText(""), l.path("name").asText(""),
+                        l.path("strength").asDouble(1.0), true, l.path("sha256").asText("")));
+            }
+        }
+        return out;
     }
 
     public String toJson() {
@@ -133,7 +169,7 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
                 aspect == null ? "" : aspect, sizeClass > 0 ? sizeClass : d.sizeClass,
                 width > 0 ? width : d.width, height > 0 ? height : d.height, numImages > 0 ? numImages : 1,
                 device == null ? d.device : device, dtype == null ? d.dtype : dtype,
-                preview == null ? d.preview : preview, model == null ? "" : model);
+                preview == null ? d.preview : preview, model == null ? "" : model, loras);
     }
 
     private static final Pattern KV = Pattern.compile("\\s*(\\w[\\w \\-/]+):\\s*(\"(?:\\\\.|[^\\\\\"])+\"|[^,]*)(?:,|$)");
@@ -183,7 +219,7 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
         GenerationSettings d = defaults();
         int steps = parseInt(kv.get("Steps"), d.steps);
         double cfg = parseDouble(kv.get("CFG scale"), d.guidance);
-        Sampler sampler = Sampler.parse(kv.get("Sampler"));
+        Sampler sampler = Sampler.parse(kv.get("Sampler"), kv.get("Schedule type"));
         long seed = kv.containsKey("Seed") ? parseLong(kv.get("Seed"), 0) : 0;
         int w = d.width;
         int h = d.height;
@@ -195,7 +231,38 @@ public record GenerationSettings(String prompt, String negativePrompt, int steps
         int sizeClass = (int) Math.round(Math.sqrt((double) w * h));
         return new GenerationSettings(prompt.toString(), negative.toString(), steps, cfg,
                 sampler == null ? d.sampler : sampler.id, seed, !kv.containsKey("Seed"), null, sizeClass, w, h, 1,
-                d.device, d.dtype, d.preview, kv.getOrDefault("Model", "")).normalized();
+                d.device, d.dtype, d.preview, kv.getOrDefault("Model", ""),
+                lorasOf(kv.get("Lora hashes"), kv.get("Lora strengths"))).normalized();
+    }
+
+    /**
+     * A1111's {@code Lora hashes: "name: hash, …"} with the engine's {@code Lora strengths: "name: 0.7, …"};
+     * the file is unknown (the studio's LoRA list finds it by name and hash).
+     */
+    private static List<LoraSetting> lorasOf(String hashes, String strengths) {
+        Map<String, String> hash = namedValues(hashes);
+        Map<String, String> strength = namedValues(strengths);
+        List<LoraSetting> out = new ArrayList<>();
+        java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>(hash.keySet());
+        names.addAll(strength.keySet());
+        for (String name : names) {
+            out.add(new LoraSetting("", name, parseDouble(strength.get(name), 1.0), true, hash.getOrDefault(name, "")));
+        }
+        return out;
+    }
+
+    private static Map<String, String> namedValues(String list) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (list == null) {
+            return out;
+        }
+        for (String item : list.split(",")) {
+            int colon = item.lastIndexOf(':');
+            if (colon > 0) {
+                out.put(item.substring(0, colon).strip(), item.substring(colon + 1).strip());
+            }
+        }
+        return out;
     }
 
     private static int parseInt(String s, int def) {

@@ -12,7 +12,7 @@ import java.util.List;
  * @param keepCancelled    keep cancelled runs in the history (with their last preview)
  * @param device           auto | cpu | cuda
  * @param precision        auto | float32 | float16
- * @param memoryMode       standard | low (KV compression in the transformer: less memory, slightly different pixels)
+ * @param memoryMode       auto | low | balanced | high (the engine's memory plan; auto = from the machine's RAM)
  * @param theme            dark | light
  * @param historyFolder    where the history database and images live ("" = the data folder)
  */
@@ -21,11 +21,11 @@ public record Preferences(String outputFolder, String fileNamePattern, boolean k
                           String precision, String memoryMode, String theme, String historyFolder) {
     public static final String DEFAULT_PATTERN = "pixart-{seed}";
     public static final List<String> THEMES = List.of("dark", "light");
-    public static final List<String> MEMORY_MODES = List.of("standard", "low");
+    public static final List<String> MEMORY_MODES = List.of("auto", "low", "balanced", "high");
     public static final List<String> PRECISIONS = List.of("auto", "float32", "float16");
 
     public static Preferences defaults() {
-        return new Preferences("", DEFAULT_PATTERN, false, "auto", "auto", "standard", "dark", "");
+        return new Preferences("", DEFAULT_PATTERN, false, "auto", "auto", "auto", "dark", "");
     }
 
     /** Fills what an older file left out. */

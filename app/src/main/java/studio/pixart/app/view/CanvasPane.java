@@ -31,7 +31,14 @@ final class CanvasPane {
     }
 
     Node build() {
-        canvas.image.bind(vm.canvas.image);
+        // inpainting: while no job runs, the canvas shows the start image with its mask, and the mouse paints
+        var painting = vm.startImage.inpaint.and(vm.startImage.image.isNotNull()).and(vm.job.running.not());
+        canvas.image.bind(javafx.beans.binding.Bindings.when(painting).then(vm.startImage.image).otherwise(vm.canvas.image));
+        canvas.painting.bind(painting);
+        canvas.setOnPaint(vm.startImage::paint);
+        Runnable drawMask = () -> canvas.setOverlay(painting.get() ? maskOverlay() : null);
+        vm.startImage.maskVersion.addListener((o, a, b) -> drawMask.run());
+        painting.addListener((o, a, b) -> drawMask.run());
         canvas.setId("canvas");
 
         VBox empty = new VBox(14);
@@ -61,7 +68,7 @@ final class CanvasPane {
         firstStart.visibleProperty().bind(vm.model.info.isNull());
         firstStart.managedProperty().bind(firstStart.visibleProperty());
         empty.getChildren().addAll(AppIcon.canvas(96), title, text, firstStart);
-        empty.visibleProperty().bind(vm.canvas.image.isNull());
+        empty.visibleProperty().bind(canvas.image.isNull()); // what the canvas shows (the start image while painting)
         // only the first-start buttons take clicks; the rest lets them through to the canvas
         empty.setPickOnBounds(false);
         for (Node n : List.of(empty.getChildren().get(0), title, text)) {
@@ -70,7 +77,7 @@ final class CanvasPane {
 
         Label previewBadge = new Label("PREVIEW");
         previewBadge.getStyleClass().add("preview-badge");
-        previewBadge.visibleProperty().bind(vm.canvas.imageIsPreview.and(vm.canvas.image.isNotNull()));
+        previewBadge.visibleProperty().bind(vm.canvas.imageIsPreview.and(vm.canvas.image.isNotNull()).and(painting.not()));
         StackPane.setAlignment(previewBadge, Pos.TOP_RIGHT);
         StackPane.setMargin(previewBadge, new Insets(12));
 
@@ -95,12 +102,11 @@ final class CanvasPane {
         ptext.getStyleClass().add("elastic");
         ptext.setMinWidth(0);
         ptext.setMaxWidth(Double.MAX_VALUE);
-        HBox.setHgrow(ptext, Priority.SOMETIMES);
         Tooltip ptip = new Tooltip();
         ptip.textProperty().bind(vm.job.progressText);
         ptext.setTooltip(ptip);
         bar.setMinWidth(120);
-        bar.setPrefWidth(240);
+        bar.setPrefWidth(400);
         Button cancel = new Button("Cancel");
         cancel.setId("cancelButton");
         cancel.getStyleClass().add("cancel-button");
@@ -115,10 +121,28 @@ final class CanvasPane {
         for (Button b : new Button[] {cancel, fit, one}) {
             b.setMinWidth(Region.USE_PREF_SIZE);
         }
-        HBox progress = new HBox(10, bar, ptext, cancel, fit, one);
-        progress.setAlignment(Pos.CENTER_LEFT);
+        // the text on its own line above the bar: a long one never squeezes the bar or the buttons
+        HBox controls = new HBox(10, bar, cancel, fit, one);
+        controls.setAlignment(Pos.CENTER_LEFT);
+        VBox progress = new VBox(6, ptext, controls);
         progress.getStyleClass().add("progress-row");
         return new VBox(stage, progress);
+    }
+
+    /** The mask in the accent colour, half transparent, at the start image's size. */
+    private javafx.scene.image.WritableImage maskOverlay() {
+        var img = vm.startImage.image.get();
+        int w = img.width();
+        int h = img.height();
+        int[] argb = new int[w * h];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                argb[y * w + x] = vm.startImage.maskAt(x, y) > 0.5f ? 0x99ff4f8b : 0;
+            }
+        }
+        javafx.scene.image.WritableImage out = new javafx.scene.image.WritableImage(w, h);
+        out.getPixelWriter().setPixels(0, 0, w, h, javafx.scene.image.PixelFormat.getIntArgbInstance(), argb, 0, w);
+        return out;
     }
 
     private Node errorBanner() {

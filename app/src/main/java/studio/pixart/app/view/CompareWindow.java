@@ -64,6 +64,7 @@ final class CompareWindow {
         stage.setTitle("Compare \u2014 PixArt Studio");
         stage.setScene(scene);
         stage.show();
+        stage.sizeToScene();
         return stage;
     }
 

@@ -149,17 +149,20 @@ final class GalleryWindow {
         Button variations = button("galleryVariations", "Variations", "Four images from the next seeds (queued)",
                 () -> vm.job.variations(g.selected.get().settings(), 4));
         Button show = button("galleryShow", "Show", "Show it on the main canvas", () -> vm.history.show(g.selected.get()));
+        Button startFrom = button("galleryStartFrom", "Start from", "Use it as the start image (image to image, inpainting)",
+                () -> vm.startImage.useHistory(g.selected.get(), vm.history));
         Button pin = button("galleryPin", "Pin to compare", "Keep this image to compare another one with", g::pin);
         Button compare = button("galleryCompare", "Compare", "Side by side with the pinned image",
                 () -> CompareWindow.show(pin.getScene().getWindow(), vm, g));
         Button delete = button("galleryDelete", "Delete", "Delete (Undo in the history panel)", () -> vm.history.delete(g.selected.get()));
         delete.getStyleClass().add("danger-button");
-        for (Button b : new Button[] {star, reuse, variations, show, pin, delete}) {
+        for (Button b : new Button[] {star, reuse, variations, show, startFrom, pin, delete}) {
             b.disableProperty().bind(g.selected.isNull());
         }
         compare.disableProperty().bind(Bindings.createBooleanBinding(() -> g.pinned.get() == null || g.selected.get() == null
                 || g.pinned.get().id() == g.selected.get().id(), g.pinned, g.selected));
-        javafx.scene.layout.FlowPane actions = new javafx.scene.layout.FlowPane(6, 6, star, reuse, variations, show, pin, compare, delete);
+        javafx.scene.layout.FlowPane actions = new javafx.scene.layout.FlowPane(6, 6, star, reuse, variations, show, startFrom,
+                pin, compare, delete);
         Label pinned = new Label();
         pinned.getStyleClass().addAll("hint", "elastic");
         pinned.setMinWidth(0);

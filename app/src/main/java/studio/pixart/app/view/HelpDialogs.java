@@ -19,6 +19,8 @@ public final class HelpDialogs {
             new String[] {"Esc", "Cancel the running job"},
             new String[] {"Ctrl+E", "Export the image (PNG, JPEG or TIFF, with its settings)"},
             new String[] {"Ctrl+Shift+E", "Export a poster / wallpaper (4K)"},
+            new String[] {"Ctrl+B", "Batch of prompts (one per line, queued)"},
+            new String[] {"Ctrl+Shift+V", "Variations of the image (next four seeds)"},
             new String[] {"Ctrl+O", "Open a model folder"},
             new String[] {"Ctrl+Shift+D", "Download a model from the Hugging Face Hub"},
             new String[] {"Ctrl+I", "Restore settings from an image file"},

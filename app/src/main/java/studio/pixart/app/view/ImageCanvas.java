@@ -25,6 +25,12 @@ public final class ImageCanvas extends Region {
     public final BooleanProperty fit = new SimpleBooleanProperty(true);
     public final DoubleProperty zoom = new SimpleDoubleProperty(1);
     private final ImageView view = new ImageView();
+    /** Drawn over the image at the same place and scale (the inpainting mask). */
+    private final ImageView overlay = new ImageView();
+    /** While true, the primary mouse button paints (through {@link #onPaint}) instead of panning. */
+    public final BooleanProperty painting = new SimpleBooleanProperty(false);
+    /** Gets image pixel coordinates under the pointer while painting. */
+    private java.util.function.BiConsumer<Double, Double> onPaint = (x, y) -> { };
     private double panX;
     private double panY;
     private double dragX;
@@ -33,7 +39,10 @@ public final class ImageCanvas extends Region {
     public ImageCanvas() {
         getStyleClass().add("image-canvas");
         view.setPreserveRatio(true);
-        getChildren().add(view);
+        overlay.setPreserveRatio(false);
+        overlay.setMouseTransparent(true);
+        getChildren().addAll(view, overlay);
+        painting.addListener((o, a, b) -> setCursor(b ? javafx.scene.Cursor.CROSSHAIR : javafx.scene.Cursor.DEFAULT));
         Rectangle clip = new Rectangle();
         clip.widthProperty().bind(widthProperty());
         clip.heightProperty().bind(heightProperty());
@@ -71,8 +80,12 @@ public final class ImageCanvas extends Region {
         setOnMousePressed(e -> {
             dragX = e.getX() - panX;
             dragY = e.getY() - panY;
+            paintAt(e);
         });
         setOnMouseDragged(e -> {
+            if (paintAt(e)) {
+                return;
+            }
             if (!fit.get()) {
                 panX = e.getX() - dragX;
                 panY = e.getY() - dragY;
@@ -88,6 +101,29 @@ public final class ImageCanvas extends Region {
                 }
             }
         });
+    }
+
+    public void setOnPaint(java.util.function.BiConsumer<Double, Double> p) {
+        onPaint = p;
+    }
+
+    /** The overlay image (null: none), stretched over the displayed image. */
+    public void setOverlay(Image img) {
+        overlay.setImage(img);
+        requestLayout();
+    }
+
+    private boolean paintAt(javafx.scene.input.MouseEvent e) {
+        Image img = view.getImage();
+        if (!painting.get() || img == null || e.getButton() != MouseButton.PRIMARY) {
+            return false;
+        }
+        double s = currentScale();
+        double ox = (getWidth() - img.getWidth() * s) / 2 + panX;
+        double oy = (getHeight() - img.getHeight() * s) / 2 + panY;
+        onPaint.accept((e.getX() - ox) / s, (e.getY() - oy) / s);
+        e.consume();
+        return true;
     }
 
     public void actualSize() {
@@ -125,6 +161,10 @@ public final class ImageCanvas extends Region {
         view.setFitWidth(w);
         view.setFitHeight(h);
         view.resizeRelocate((getWidth() - w) / 2 + panX, (getHeight() - h) / 2 + panY, w, h);
+        overlay.setFitWidth(w);
+        overlay.setFitHeight(h);
+        overlay.setSmooth(false);
+        overlay.resizeRelocate((getWidth() - w) / 2 + panX, (getHeight() - h) / 2 + panY, w, h);
     }
 
     public static WritableImage toFx(RgbImage img) {

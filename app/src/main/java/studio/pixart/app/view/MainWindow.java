@@ -48,7 +48,7 @@ public final class MainWindow {
     public MainWindow(StudioViewModel vm) {
         this.vm = vm;
         downloads = DownloadDialog.studioModel(vm.context().dataDir(), vm.model::loadModel);
-        promptPanel = new PromptPanel(vm);
+        promptPanel = new PromptPanel(vm, this::window);
         canvasPane = new CanvasPane(vm, this::chooseModelFolder, this::downloadDefaultModel);
         historyPanel = new HistoryPanel(vm, this::window);
         root.getStyleClass().add("studio");
@@ -112,7 +112,24 @@ public final class MainWindow {
                 w.hide();
             }
         });
-        Menu file = new Menu("File", null, openImage, new SeparatorMenuItem(), export, poster, new SeparatorMenuItem(), quit);
+        MenuItem prefs = item("Preferences\u2026", "Shortcut+Comma", () -> PreferencesDialog.show(window(), vm.preferences));
+        prefs.setId("preferencesMenu");
+        Menu file = new Menu("File", null, openImage, new SeparatorMenuItem(), export, poster, new SeparatorMenuItem(), prefs,
+                new SeparatorMenuItem(), quit);
+
+        MenuItem generate = item("Generate", "Ctrl+Enter", vm.job::generate);
+        // the window's key filter handles Ctrl+Enter (also while typing); the menu shows it
+        generate.setAccelerator(null);
+        MenuItem batch = item("Batch of prompts\u2026", "Ctrl+B", () -> BatchDialog.show(window(), vm));
+        batch.setId("batchMenu");
+        MenuItem variations = item("Variations of this image", "Ctrl+Shift+V",
+                () -> vm.job.variations(vm.canvas.imageSettings.get(), 4));
+        variations.setId("variationsMenu");
+        variations.disableProperty().bind(vm.canvas.imageSettings.isNull());
+        MenuItem cancel = item("Cancel the running job", "Esc", vm.job::cancel);
+        cancel.setAccelerator(null);
+        cancel.disableProperty().bind(vm.job.running.not());
+        Menu gen = new Menu("Generate", null, generate, batch, variations, new SeparatorMenuItem(), cancel);
 
         MenuItem openFolder = item("Open model folder\u2026", "Ctrl+O", this::chooseModelFolder);
         Menu cached = new Menu("Hugging Face cache");
@@ -137,7 +154,9 @@ public final class MainWindow {
 
         MenuItem fit = item("Fit to window", "Ctrl+0", () -> canvas().fit.set(true));
         MenuItem actual = item("Actual size (1:1)", "Ctrl+1", canvas()::actualSize);
-        Menu view = new Menu("View", null, fit, actual);
+        MenuItem gallery = item("Gallery", "Ctrl+G", () -> GalleryWindow.show(window(), vm));
+        gallery.setId("galleryMenu");
+        Menu view = new Menu("View", null, gallery, new SeparatorMenuItem(), fit, actual);
 
         MenuItem keys = new MenuItem("Keyboard shortcuts");
         keys.setId("shortcutsMenu");
@@ -146,7 +165,7 @@ public final class MainWindow {
         about.setId("aboutMenu");
         about.setOnAction(e -> HelpDialogs.about(window(), vm.context().dataDir().toString()));
         Menu help = new Menu("Help", null, keys, about);
-        MenuBar bar = new MenuBar(file, model, view, help);
+        MenuBar bar = new MenuBar(file, gen, model, view, help);
         bar.getStyleClass().add("studio-menu");
         return bar;
     }

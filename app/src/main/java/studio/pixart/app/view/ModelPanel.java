@@ -83,7 +83,16 @@ final class ModelPanel {
         vm.model.loading.addListener((o, a, b) -> fillModel.run());
         vm.model.problem.addListener((o, a, b) -> fillModel.run());
         fillModel.run();
-        VBox modelBox = new VBox(8, sectionTitle("Model"), pick, modelName, modelDetails, modelMessage);
+        Label plan = new Label();
+        plan.setId("modelPlan");
+        plan.getStyleClass().add("model-details");
+        plan.setWrapText(true);
+        plan.setMinHeight(Region.USE_PREF_SIZE);
+        plan.textProperty().bind(vm.model.plan.summary());
+        javafx.scene.control.Tooltip planDetails = new javafx.scene.control.Tooltip();
+        planDetails.textProperty().bind(vm.model.plan.details());
+        plan.setTooltip(planDetails);
+        VBox modelBox = new VBox(8, sectionTitle("Model"), pick, modelName, modelDetails, plan, modelMessage);
         modelBox.getStyleClass().add("panel");
         modelBox.setId("modelPanel");
 

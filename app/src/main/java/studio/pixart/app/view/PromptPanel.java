@@ -35,8 +35,11 @@ final class PromptPanel {
     private final StudioViewModel vm;
     final TextArea promptArea = new TextArea();
 
-    PromptPanel(StudioViewModel vm) {
+    private final java.util.function.Supplier<javafx.stage.Window> owner;
+
+    PromptPanel(StudioViewModel vm, java.util.function.Supplier<javafx.stage.Window> owner) {
         this.vm = vm;
+        this.owner = owner;
     }
 
     Node build() {
@@ -120,6 +123,7 @@ final class PromptPanel {
                 sectionTitle("Negative prompt"), negative,
                 sectionTitle("Aspect ratio"), picker,
                 sectionTitle("Size"), sizeButtons, sizeLabel, binning,
+                sectionTitle("Start image"), new StartImagePanel(vm, owner).build(),
                 sectionTitle("Settings"), settingsGrid());
         box.getStyleClass().add("sidebar-content");
         VBox.setVgrow(promptArea, Priority.SOMETIMES);
@@ -222,7 +226,8 @@ final class PromptPanel {
         int r = 0;
         for (Node[] row : new Node[][] {
                 {fieldLabel("Steps"), steps}, {fieldLabel("Guidance"), cfg}, {fieldLabel("Sampler"), sampler},
-                {fieldLabel("Seed"), seedRow}, {fieldLabel("Images"), count}, {fieldLabel("Preview"), preview}}) {
+                {fieldLabel("Seed"), seedRow}, {fieldLabel("Images"), count}, {fieldLabel("Preview"), preview},
+                {fieldLabel("LoRA"), new LoraListView(vm.form.loras)}}) {
             g.addRow(r++, row);
             if (row[1] instanceof Region reg) {
                 reg.setMaxWidth(Double.MAX_VALUE);

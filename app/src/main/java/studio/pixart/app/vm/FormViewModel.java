@@ -37,6 +37,8 @@ public final class FormViewModel {
     /** Bound to the preferences (a machine choice, not restored from images). */
     public final StringProperty dtype = new SimpleStringProperty("auto");
     public final ObjectProperty<PreviewMode> previewMode = new SimpleObjectProperty<>(PreviewMode.FAST);
+    /** The LoRA list (part of the form: saved in history and settings, restored from images). */
+    public final LoraListModel loras = new LoraListModel();
 
     private final PromptViewModel prompt;
     private final SizeViewModel size;
@@ -56,7 +58,7 @@ public final class FormViewModel {
         return new GenerationSettings(prompt.text.get(), prompt.negative.get(), steps.get(), guidance.get(),
                 sampler.get().id, seed.get(), randomSeed.get(), size.aspect.get().label(), size.sizeClass.get().side(),
                 p.deliveredWidth(), p.deliveredHeight(), numImages.get(), device.get(), dtype.get(),
-                previewMode.get().name(), m == null ? model.spec.get() : m.spec());
+                previewMode.get().name(), m == null ? model.spec.get() : m.spec(), loras.settings());
     }
 
     /** The seed for the next job: a fresh one (shown in the field) when random, else the typed one. */
@@ -93,6 +95,7 @@ public final class FormViewModel {
         guidance.set(s.guidance());
         Sampler sm = Sampler.parse(s.sampler());
         sampler.set(sm == null ? Sampler.DPM : sm);
+        loras.apply(s.loras());
         seed.set(s.seed());
         randomSeed.set(keepRandomSeed && s.randomSeed());
         numImages.set(Math.max(1, s.numImages()));

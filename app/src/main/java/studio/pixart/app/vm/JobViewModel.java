@@ -59,7 +59,7 @@ public final class JobViewModel {
     /** Which job the UI listens to: events of older jobs (late deliveries) are dropped. */
     private long jobToken;
     private RgbImage lastPreview;
-    /** The running poster's stage ("base", "upscale", ...) and the last step or tile of it. */
+    /** The running poster's stage (BASE, UPSCALE, ...) and the last step or tile of it. */
     private JobEvent.Stage lastStage;
     /** The last denoising step reported (for "cancelled at step n / total"). */
     private JobEvent.Step lastStep;
@@ -114,9 +114,15 @@ public final class JobViewModel {
         if (m == null) {
             return;
         }
+        StartImage start = startImage.get();
+        if (start != null && start.mask() == null && start.inpaintRequested()) {
+            status.error.set(new ErrorInfo("Nothing to repaint", "Inpainting is on but no area is painted.",
+                    "Paint the area to repaint on the canvas with the brush, or turn inpainting off."));
+            return;
+        }
         long s = form.nextSeed();
         settings.update(a -> a.withLastForm(form.form()));
-        enqueue(new QueuedJob(form.form().withSeed(s, false), size.plannedSize.get().binned(), m, null, startImage.get(), ""));
+        enqueue(new QueuedJob(form.form().withSeed(s, false), size.plannedSize.get().binned(), m, null, start, ""));
     }
 
     /**
@@ -158,7 +164,8 @@ public final class JobViewModel {
 
     private static GenerationSettings withPrompt(GenerationSettings s, String prompt) {
         return new GenerationSettings(prompt, s.negativePrompt(), s.steps(), s.guidance(), s.sampler(), s.seed(), false,
-                s.aspect(), s.sizeClass(), s.width(), s.height(), s.numImages(), s.device(), s.dtype(), s.preview(), s.model());
+                s.aspect(), s.sizeClass(), s.width(), s.height(), s.numImages(), s.device(), s.dtype(), s.preview(), s.model(),
+                s.loras());
     }
 
     /**
@@ -233,10 +240,12 @@ public final class JobViewModel {
     }
 
     /** The engine request for a queued job. */
-    private static studio.pixart.engine.pipeline.GenerationRequest requestFor(QueuedJob job) {
-        var request = job.settings.toRequest(job.settings.seed(), job.binning).withModel(job.model.root().toString());
+    private studio.pixart.engine.pipeline.GenerationRequest requestFor(QueuedJob job) {
+        var request = job.settings.toRequest(job.settings.seed(), job.binning).withModel(job.model.root().toString())
+                .withMemory(settings.get().preferences().memoryMode());
         if (job.start != null) {
-            throw new IllegalArgumentException("starting from an image needs the engine's image-to-image support");
+            request = request.withImageToImage(new studio.pixart.engine.pipeline.ImageToImage(job.start.image(),
+                    job.start.strength(), job.start.mask()));
         }
         return request;
     }
@@ -342,6 +351,8 @@ public final class JobViewModel {
         queue.remove(current);
         current = null;
         currentJob = null;
+        // only now: whoever sees running == false can submit the next job without queueing behind this one
+        running.set(false);
         startNext();
     }
 
@@ -349,22 +360,20 @@ public final class JobViewModel {
     static double posterProgress(JobEvent.Stage st) {
         double f = st.total() <= 0 ? 0 : Math.min(1, st.done() / (double) st.total());
         return switch (st.stage()) {
-            case "base" -> 0.30 * f;
-            case "upscale" -> 0.30 + 0.05 * f;
-            case "refine" -> 0.35 + 0.55 * f;
-            default -> 0.90 + 0.10 * f;
+            case BASE -> 0.30 * f;
+            case UPSCALE -> 0.30 + 0.05 * f;
+            case REFINE -> 0.35 + 0.55 * f;
+            case DECODE -> 0.90 + 0.10 * f;
         };
     }
 
     static String stageText(JobEvent.Stage st) {
-        String name = switch (st.stage()) {
-            case "base" -> "Base image: step";
-            case "upscale" -> "Upscaling";
-            case "refine" -> "Refining at full size: step";
-            case "decode" -> "Decoding tile";
-            default -> st.stage();
+        return switch (st.stage()) {
+            case BASE -> "Base image: step " + st.done() + " / " + st.total();
+            case UPSCALE -> "Upscaling\u2026";
+            case REFINE -> "Refining at full size: step " + st.done() + " / " + st.total();
+            case DECODE -> "Decoding tile " + st.done() + " / " + st.total();
         };
-        return st.stage().equals("upscale") ? name + "\u2026" : name + " " + st.done() + " / " + st.total();
     }
 
     /** What was cancelled, where: "Cancelled at step 8 / 20", "Poster cancelled while upscaling". */
@@ -374,11 +383,10 @@ public final class JobViewModel {
                 return "Poster cancelled before it started";
             }
             return "Poster cancelled " + switch (lastStage.stage()) {
-                case "base" -> "in the base image at step " + lastStage.done() + " / " + lastStage.total();
-                case "upscale" -> "while upscaling";
-                case "refine" -> "in the refinement at step " + lastStage.done() + " / " + lastStage.total();
-                case "decode" -> "while decoding (tile " + lastStage.done() + " / " + lastStage.total() + ")";
-                default -> "in stage " + lastStage.stage();
+                case BASE -> "in the base image at step " + lastStage.done() + " / " + lastStage.total();
+                case UPSCALE -> "while upscaling";
+                case REFINE -> "in the refinement at step " + lastStage.done() + " / " + lastStage.total();
+                case DECODE -> "while decoding (tile " + lastStage.done() + " / " + lastStage.total() + ")";
             };
         }
         if (lastStep == null) {
@@ -402,7 +410,6 @@ public final class JobViewModel {
             text = text + "  \u00b7  saved " + out.getFileName();
             status.status.set("Poster saved to " + out);
         }
-        running.set(false);
         progressText.set(text);
         lastOutcome.set(ev);
     }

@@ -31,10 +31,15 @@ public final class ModelViewModel {
     private final SettingsStore settings;
     private final StatusViewModel status;
 
+    /** How the open model will run here: device, precision and memory (the engine's planner). */
+    public final ModelPlanModel plan;
+
     public ModelViewModel(StudioServices services, SettingsStore settings, StatusViewModel status) {
         this.services = services;
         this.settings = settings;
         this.status = status;
+        this.plan = new ModelPlanModel(ModelPlanModel.enginePlanner(), ModelPlanModel.plannerThread(), services.ui());
+        info.addListener((o, was, now) -> plan.update(now));
     }
 
     /** On the I/O thread: the PixArt models in the Hugging Face cache. */
@@ -64,7 +69,6 @@ public final class ModelViewModel {
             try {
                 ModelInfo opened = services.context().modelOpener().apply(s);
                 services.ui().execute(() -> {
-                    loading.set(false);
                     if (opened.usable()) {
                         info.set(opened);
                         problem.set(false);
@@ -80,6 +84,8 @@ public final class ModelViewModel {
                         problem.set(true);
                         message.set("This model cannot be used yet:\n\u2022 " + String.join("\n\u2022 ", opened.problems()));
                     }
+                    // last: whoever waits for the end of loading sees the model already in place
+                    loading.set(false);
                 });
             } catch (RuntimeException e) {
                 String why = String.valueOf(e.getMessage());
@@ -94,7 +100,6 @@ public final class ModelViewModel {
             "No model loaded", "Model not opened", "Model incomplete", "No usable model");
 
     private void refuse(String s, ModelInfo previous, String title, String why, String advice) {
-        loading.set(false);
         status.error.set(new ErrorInfo(title, why, advice));
         problem.set(true);
         if (previous != null) {
@@ -103,6 +108,7 @@ public final class ModelViewModel {
         } else {
             message.set("Cannot open " + why + "\n" + NO_MODEL_ADVICE);
         }
+        loading.set(false);
     }
 
     /** The model field's list: recent models first, then the ones in the Hugging Face cache. */

@@ -23,7 +23,7 @@ import studio.pixart.engine.poster.PosterPipeline;
  * The Export poster / wallpaper dialog's state, without any window: a preset (or a custom size),
  * the DPI (print presets are re-resolved at it), strength, format and destination; the crop the
  * target's aspect keeps of the current image (the poster path center-crops, see
- * {@link PosterPipeline#cover}); and the {@link PosterSpec} it runs as.
+ * {@link studio.pixart.engine.image.ImageResize#cover}); and the {@link PosterSpec} it runs as.
  */
 public final class PosterExportModel {
     public static final String CUSTOM = "custom";

@@ -46,7 +46,7 @@ public final class PreferencesViewModel {
         this.settings = settings;
         fileNameExample = Bindings.createStringBinding(() -> FileNames.format(fileNamePattern.get(),
                 new GenerationSettings("a lighthouse on a cliff at sunset", "", 20, 4.5, "dpm", 1234, false, "1:1", 1024,
-                        1024, 1024, 1, "auto", "auto", "FAST", "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS"),
+                        1024, 1024, 1, "auto", "auto", "FAST", "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS", List.of()),
                 LocalDateTime.of(2026, 1, 31, 14, 25, 1)) + ".png", fileNamePattern);
     }
 

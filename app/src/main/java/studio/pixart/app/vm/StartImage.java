@@ -6,9 +6,10 @@ import studio.pixart.engine.image.RgbImage;
  * Where a generation starts from: an image, how much of it is repainted (strength 0 keeps it, 1
  * repaints all) and, for inpainting, a mask of the image's size (white = repaint, black = keep).
  *
- * @param source what the image is ("history #12", "canvas", a file name) for the form and the queue
+ * @param source           what the image is ("history #12", "canvas", a file name) for the form and the queue
+ * @param inpaintRequested inpainting is on (a null mask then means nothing is painted yet)
  */
-public record StartImage(RgbImage image, double strength, RgbImage mask, String source) {
+public record StartImage(RgbImage image, double strength, RgbImage mask, String source, boolean inpaintRequested) {
     public StartImage {
         if (image == null) {
             throw new IllegalArgumentException("a start image is needed");

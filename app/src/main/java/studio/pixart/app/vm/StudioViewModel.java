@@ -24,6 +24,7 @@ public final class StudioViewModel implements AutoCloseable {
     public final JobViewModel job;
     public final PreferencesViewModel preferences;
     public final GalleryViewModel gallery;
+    public final StartImageViewModel startImage;
 
     private final StudioServices services;
     private final SettingsStore settings;
@@ -41,6 +42,8 @@ public final class StudioViewModel implements AutoCloseable {
         job = new JobViewModel(services, form, size, model, canvas, history, status, settings);
         preferences = new PreferencesViewModel(services, settings);
         gallery = new GalleryViewModel(history);
+        startImage = new StartImageViewModel(services, size, status);
+        job.useStartImage(startImage::toStart);
         form.device.bind(preferences.device);
         form.dtype.bind(preferences.precision);
         canvas.locked.bind(job.running);

@@ -22,7 +22,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import studio.pixart.engine.io.TensorDType;
+import studio.pixart.engine.nd.GpuMemoryMonitor;
 import studio.pixart.engine.nd.Torch;
+import studio.pixart.engine.plan.ExecutionPlan;
+import studio.pixart.engine.plan.JobSpec;
+import studio.pixart.engine.plan.MachineInfo;
+import studio.pixart.engine.plan.ModelSpec;
+import studio.pixart.engine.plan.Planner;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.preview.LatentPreview;
 import studio.pixart.engine.preview.PreviewRenderer;
@@ -36,16 +43,18 @@ import studio.pixart.engine.vae.VaeConfig;
 /**
  * {@code pixart bench}: the denoising step of the real PixArt-XL/2 configuration (28 blocks, hidden
  * 1152, 16 heads × 72, patch 2, T5-XXL captions of 4096 channels) with seeded random weights, on
- * the CPU in float32, with classifier-free guidance (batch 2) against 300 random text embeddings
+ * {@code --device}/{@code --dtype} (the CPU in float32 where no GPU is visible, else CUDA in
+ * float16), with classifier-free guidance (batch 2) against 300 random text embeddings
  * of which 1 (the empty negative prompt) and {@code --valid-tokens} (the prompt) are unmasked.
  *
  * <p>A step here is what the pipeline does per step minus the scheduler arithmetic (a few float
  * operations per latent value, negligible): latents → CFG batch → transformer → split and guide →
  * back to a Java array. One warm-up step, then {@code --steps} timed ones; the median is reported,
  * with the step's FLOPs counted from the shapes ({@link #stepFlops}), the rate this engine reaches
- * on a plain float32 matmul (the machine's practical peak through the same libtorch), their
- * ratio, resident memory after each step with its slope (native memory must stay flat over a
- * loop), and the peak resident memory. {@code --preview} also times the fast preview and a VAE
+ * on a plain matmul in the same dtype (the machine's practical peak through the same libtorch),
+ * their ratio, resident memory after each step with its slope (native memory must stay flat over
+ * a loop), the peak resident memory and, on a GPU, the peak GPU memory ({@link GpuMemoryMonitor}).
+ * {@code --goldens DIR} runs the reference pipeline cases instead ({@link ReferenceCaseRun}). {@code --preview} also times the fast preview and a VAE
  * preview (the real SDXL-VAE configuration with random weights) per step, as a share of a step.
  */
 @Command(name = "bench", description = "Time denoising steps of the real PixArt-XL/2 configuration with random weights.")
@@ -59,7 +68,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "N", description = "timed steps after one warm-up step (default: ${DEFAULT-VALUE}); 20 shows whether memory grows")
     int steps = 3;
 
-    @Option(names = "--kv-compress", paramLabel = "on|off", description = "2×2 KV token compression in layers 14–27 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--kv-compress", paramLabel = "on|off|compare", description = "2×2 KV token compression in layers 14–27;"
+            + " compare: one forward pass without and with it, time and PSNR (default: ${DEFAULT-VALUE})")
     String kvCompress = "off";
 
     @Option(names = "--preview", paramLabel = "KIND", description = "none, fast, vae or both: also time the step previews (default: ${DEFAULT-VALUE})")
@@ -76,6 +86,31 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--seed", description = "seed of the random weights and inputs (default: ${DEFAULT-VALUE})")
     long seed = 42;
+
+    @Option(names = "--memory", paramLabel = "MODE", description = "auto, low, balanced or high (default: ${DEFAULT-VALUE}: from the RAM)")
+    String memory = "auto";
+
+    @Option(names = "--plan", description = "print the plan (estimated peak memory) and exit")
+    boolean plan;
+
+    /** Parameters of the SDXL VAE (the published checkpoint's count). */
+    static final long SDXL_VAE_PARAMETERS = 83_653_863L;
+
+    @Option(names = "--device", paramLabel = "DEV", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE}: CUDA when DJL sees a GPU)")
+    String device = "auto";
+
+    @Option(names = "--dtype", paramLabel = "TYPE", description = "auto, float32 or float16 (default: ${DEFAULT-VALUE}: float16 on a GPU, float32 on the CPU)")
+    String dtype = "auto";
+
+    @Option(names = "--goldens", paramLabel = "DIR", description = "instead of timing steps: run every reference pipeline case of a golden folder (DIR/cases/pipeline) on --device/--dtype and print its errors")
+    Path goldens;
+
+    @Option(names = "--cases", paramLabel = "TEXT", description = "with --goldens: only the cases whose name contains TEXT")
+    String cases;
+
+    @Option(names = "--lora", paramLabel = "RANK", description = "instead: time merging a random LoRA of this rank into "
+            + "every block Linear of PixArt-XL/2 (merge, change strength, remove) and the memory it adds")
+    int loraRank;
 
     /** The PixArt-XL/2 configuration at a latent sample size (size / 8). */
     static TransformerConfig xl(int size) {
@@ -139,6 +174,17 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        CliChecks.range("--matmul", matmulSize, 64, 8192);
+        if (goldens != null) {
+            return ReferenceCaseRun.runAll(goldens, cases, device, dtype, out);
+        }
+        if (loraRank != 0) {
+            CliChecks.range("--lora", loraRank, 1, 1152);
+            out.printf("matmul %d×%d×%d float32 through libtorch: %.1f GFLOP/s (median of 5)%n", matmulSize, matmulSize,
+                    matmulSize, matmulGflops(matmulSize, 5, Device.cpu(), DataType.FLOAT32));
+            LoraBench.run(out, loraRank, seed);
+            return 0;
+        }
         CliChecks.range("--size", size, 16, CliChecks.MAX_SIDE);
         if (size % 16 != 0) {
             throw new CliChecks.UsageError("--size must be a multiple of 16 (VAE factor 8 × patch 2), got " + size);
@@ -146,24 +192,50 @@ final class BenchCommand implements Callable<Integer> {
         CliChecks.range("--steps", steps, 1, 1000);
         CliChecks.range("--text-tokens", textTokens, 1, CliChecks.MAX_SEQUENCE_LENGTH);
         CliChecks.range("--valid-tokens", validTokens, 1, textTokens);
-        CliChecks.range("--matmul", matmulSize, 64, 8192);
-        boolean kv = CliChecks.oneOf("--kv-compress", kvCompress, List.of("on", "off")).equals("on");
+        String kvMode = CliChecks.oneOf("--kv-compress", kvCompress, List.of("on", "off", "compare"));
+        boolean kv = kvMode.equals("on");
+        if (kvMode.equals("compare")) {
+            KvCompressionComparison.run(out, size, textTokens, validTokens, seed);
+            return 0;
+        }
         GenerationRequest.PreviewMode pm = GenerationRequest.PreviewMode.valueOf(
                 CliChecks.oneOf("--preview", preview, List.of("none", "fast", "vae", "both")).toUpperCase());
         Torch.prepareThread();
-
-        double matmul = matmulGflops(matmulSize, 5);
-        out.printf("matmul %d×%d×%d float32 through libtorch: %.1f GFLOP/s (median of 5)%n", matmulSize, matmulSize, matmulSize, matmul);
-
+        // Plan first: an impossible size is refused with the numbers before anything is allocated.
         TransformerConfig cfg = xl(size);
-        TransformerOptions opts = kv ? TransformerOptions.defaults().withKvCompression(TransformerOptions.KvCompression.upperHalf(2))
-                : TransformerOptions.defaults();
+        ModelSpec model = ModelSpec.transformerOnly(cfg);
+        if (pm == GenerationRequest.PreviewMode.VAE || pm == GenerationRequest.PreviewMode.BOTH) {
+            model = model.withVae(sdxlVae(), SDXL_VAE_PARAMETERS, TensorDType.F32);
+        }
+        ExecutionPlan executionPlan = Planner.plan(model, JobSpec.bench(size, textTokens, kv), MachineInfo.detect(),
+                new Planner.Overrides(device, dtype, memory));
+        if (plan) {
+            out.print(executionPlan.describe());
+            out.flush();
+            return executionPlan.fits() ? 0 : 1;
+        }
+        executionPlan.requireFits();
+        out.printf("plan: %s (estimated peak %s resident%s)%n", executionPlan.summary(),
+                ExecutionPlan.gb(executionPlan.peak().hostBytes()), executionPlan.peak().gpuBytes() > 0
+                        ? ", " + ExecutionPlan.gb(executionPlan.peak().gpuBytes()) + " GPU" : "");
+        Device dev = executionPlan.device();
+        DataType dt = executionPlan.dtype();
+        String dtName = dt == DataType.FLOAT16 ? "float16" : "float32";
+        GpuMemoryMonitor gpuMemory = GpuMemoryMonitor.start(dev);
+        out.printf("device %s, compute dtype %s, libtorch %s%n", dev, dtName, Torch.version());
+
+        double matmul = matmulGflops(matmulSize, 5, dev, dt);
+        out.printf("matmul %d×%d×%d %s through libtorch: %.1f GFLOP/s (median of 5)%n", matmulSize, matmulSize, matmulSize, dtName, matmul);
+
+        TransformerOptions opts = new TransformerOptions(executionPlan.attentionBudgetBytes(),
+                kv ? TransformerOptions.KvCompression.upperHalf(2) : TransformerOptions.KvCompression.OFF);
         int lat = size / 8;
         Flops flops = stepFlops(cfg, lat, lat, textTokens, 2, opts);
         long t0 = System.nanoTime();
         Path vaeDir = null;
         AutoencoderKL vae = null;
-        try (PixArtTransformer tr = PixArtTransformer.random(cfg, seed, Device.cpu(), DataType.FLOAT32, opts);
+        try (gpuMemory;
+             PixArtTransformer tr = PixArtTransformer.random(cfg, seed, dev, dt, opts);
              NDManager run = Torch.newManager()) {
             out.printf("PixArt-XL/2 (%d blocks, hidden %d, %d heads × %d), random weights built in %.1f s%n",
                     cfg.numLayers(), cfg.innerDim(), cfg.numHeads(), cfg.headDim(), (System.nanoTime() - t0) / 1e9);
@@ -174,23 +246,20 @@ final class BenchCommand implements Callable<Integer> {
                 long tv = System.nanoTime();
                 vaeDir = Files.createTempDirectory("pixart-bench-vae");
                 RandomVae.write(vaeDir, sdxlVae(), seed);
-                vae = AutoencoderKL.load(vaeDir, Device.cpu(), DataType.FLOAT32);
+                vae = AutoencoderKL.load(vaeDir, dev, DataType.FLOAT32);
                 out.printf("SDXL-VAE configuration, random weights, built in %.1f s%n", (System.nanoTime() - tv) / 1e9);
             }
             PreviewRenderer renderer = vae == null ? null : new PreviewRenderer(vae, pm);
             LatentPreview fast = LatentPreview.forScalingFactor((float) sdxlVae().scalingFactor());
 
             Torch.seed(seed + 1);
-            NDArray text = run.randomNormal(new Shape(2, textTokens, cfg.captionChannels())).mul(0.2f);
-            long[] mask = new long[2 * textTokens];
-            mask[0] = 1; // negative prompt "" → one token (</s>)
-            for (int i = 0; i < validTokens; i++) {
-                mask[textTokens + i] = 1;
-            }
-            NDArray textMask = run.create(mask, new Shape(2, textTokens));
-            NDArray t = run.create(new long[] {500, 500});
-            NDArray res = cfg.useAdditionalConditions() ? run.create(new float[] {size, size, size, size}, new Shape(2, 2)) : null;
-            NDArray ar = cfg.useAdditionalConditions() ? run.create(new float[] {1f, 1f}, new Shape(2, 1)) : null;
+            // drawn on the CPU generator (run is a host manager), then moved like the pipeline's inputs
+            CfgInputs in = cfgInputs(run, cfg, size, textTokens, validTokens);
+            NDArray text = in.text().toDevice(dev, false).toType(dt, false);
+            NDArray textMask = in.textMask().toDevice(dev, false);
+            NDArray t = in.timestep().toDevice(dev, false);
+            NDArray res = in.resolution() == null ? null : in.resolution().toDevice(dev, false).toType(dt, false);
+            NDArray ar = in.aspectRatio() == null ? null : in.aspectRatio().toDevice(dev, false).toType(dt, false);
             float[] latents = run.randomNormal(new Shape(1, 4, lat, lat)).toFloatArray();
 
             out.printf("%-7s %9s %9s %9s%n", "step", "seconds", "RSS MB", "preview");
@@ -200,7 +269,7 @@ final class BenchCommand implements Callable<Integer> {
             double[] rss = new double[steps];
             for (int i = 0; i <= steps; i++) {
                 long s = System.nanoTime();
-                float[] eps = step(tr, run, latents, lat, t, text, textMask, res, ar, 4.5f);
+                float[] eps = step(tr, run, latents, lat, t, text, textMask, res, ar, 4.5f, dev, dt);
                 double sec = (System.nanoTime() - s) / 1e9;
                 // stand-in for the scheduler: move the latents, and take x0 = x − ε as the estimate
                 float[] x0 = new float[latents.length];
@@ -240,7 +309,7 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("seconds per step (median of %d): %.2f%n", steps, median);
             out.printf("FLOPs per step: %.3f TFLOP (dense layers %.3f, attention products %.3f)%n",
                     flops.total() / 1e12, flops.linear() / 1e12, flops.attention() / 1e12);
-            out.printf("achieved: %.1f GFLOP/s; matmul: %.1f GFLOP/s; ratio %.2f%n", gflops, matmul, gflops / matmul);
+            out.printf("achieved: %.1f GFLOP/s = %.2f TFLOP/s; matmul: %.1f GFLOP/s; ratio %.2f%n", gflops, gflops / 1000, matmul, gflops / matmul);
             out.printf("resident memory after each timed step (MB): %s%n", Arrays.toString(Arrays.stream(rss).mapToLong(Math::round).toArray()));
             out.printf("RSS slope over the timed steps: %+.1f MB/step%n", slope(rss));
             if (!fastMs.isEmpty()) {
@@ -254,6 +323,9 @@ final class BenchCommand implements Callable<Integer> {
                         (int) Math.ceil(v / 1000 / median / PreviewRenderer.VAE_BUDGET));
             }
             out.printf("peak resident memory (VmHWM): %.2f GB%n", rssBytes("VmHWM") / 1e9);
+            if (dev.isGpu()) {
+                out.printf("peak GPU memory: %s%n", gpuMemory.describe());
+            }
             out.flush();
             return 0;
         } finally {
@@ -266,12 +338,37 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** One CFG denoising step; every intermediate lives in a sub-manager closed before returning. */
+    /** The conditioning of one CFG step: text rows, their mask, timestep 500, micro-conditions where used. */
+    record CfgInputs(NDArray text, NDArray textMask, NDArray timestep, NDArray resolution, NDArray aspectRatio) {}
+
+    /**
+     * Random text embeddings (2 rows × {@code textTokens}, from the generator as seeded by the
+     * caller): the negative row has 1 valid token (the empty prompt's {@code </s>}), the prompt row
+     * {@code validTokens}.
+     */
+    static CfgInputs cfgInputs(NDManager m, TransformerConfig cfg, int size, int textTokens, int validTokens) {
+        NDArray text = m.randomNormal(new Shape(2, textTokens, cfg.captionChannels())).mul(0.2f);
+        long[] mask = new long[2 * textTokens];
+        mask[0] = 1;
+        for (int i = 0; i < validTokens; i++) {
+            mask[textTokens + i] = 1;
+        }
+        NDArray textMask = m.create(mask, new Shape(2, textTokens));
+        NDArray t = m.create(new long[] {500, 500});
+        NDArray res = cfg.useAdditionalConditions() ? m.create(new float[] {size, size, size, size}, new Shape(2, 2)) : null;
+        NDArray ar = cfg.useAdditionalConditions() ? m.create(new float[] {1f, 1f}, new Shape(2, 1)) : null;
+        return new CfgInputs(text, textMask, t, res, ar);
+    }
+
+    /**
+     * One CFG denoising step on the transformer's device; every intermediate lives in a sub-manager
+     * closed before returning. Reading the result back to a Java array also waits for the GPU.
+     */
     static float[] step(PixArtTransformer tr, NDManager run, float[] latents, int lat, NDArray t, NDArray text,
-                        NDArray textMask, NDArray res, NDArray ar, float guidance) {
+                        NDArray textMask, NDArray res, NDArray ar, float guidance, Device dev, DataType dt) {
         try (NDManager step = run.newSubManager()) {
-            NDArray x = step.create(latents, new Shape(1, 4, lat, lat));
-            NDArray out = tr.forward(x.concat(x, 0), t, text, textMask, res, ar);
+            NDArray x = step.create(latents, new Shape(1, 4, lat, lat)).toDevice(dev, false).toType(dt, false);
+            NDArray out = tr.forward(x.concat(x, 0), t, text, textMask, res, ar).toType(DataType.FLOAT32, false);
             NDList halves = out.split(2, 0);
             NDArray uncond = halves.get(0);
             NDArray guided = uncond.add(halves.get(1).sub(uncond).mul(guidance));
@@ -279,20 +376,32 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** GFLOP/s of an n×n×n float32 matmul (2n³ FLOPs), median of {@code runs} after one warm-up. */
-    static double matmulGflops(int n, int runs) {
-        try (NDManager m = Torch.newManager()) {
+    /**
+     * GFLOP/s of an n×n×n matmul (2n³ FLOPs) on a device and dtype, median of {@code runs} after one
+     * warm-up. On a GPU one run is 20 products launched back to back and ended by reading one
+     * number back (the launches are asynchronous; a single product of 2048³ is too short to time).
+     */
+    static double matmulGflops(int n, int runs, Device dev, DataType dt) {
+        int perRun = dev.isGpu() ? 20 : 1;
+        try (NDManager host = Torch.newManager(); NDManager m = Torch.engine().newBaseManager(dev)) {
             Torch.seed(1);
-            NDArray a = m.randomNormal(new Shape(n, n));
-            NDArray b = m.randomNormal(new Shape(n, n));
-            a.matMul(b).close();
+            NDArray a = host.randomNormal(new Shape(n, n)).toDevice(dev, false).toType(dt, false);
+            NDArray b = host.randomNormal(new Shape(n, n)).toDevice(dev, false).toType(dt, false);
+            a.attach(m);
+            b.attach(m);
+            a.matMul(b).sum().toType(DataType.FLOAT32, false).getFloat();
             List<Double> rates = new ArrayList<>();
             for (int i = 0; i < runs; i++) {
-                long s = System.nanoTime();
-                NDArray c = a.matMul(b);
-                c.toFloatArray(); // make sure it ran (libtorch CPU is synchronous anyway)
-                rates.add(2.0 * n * n * n / ((System.nanoTime() - s) / 1e9) / 1e9);
-                c.close();
+                try (NDManager run = m.newSubManager()) {
+                    long s = System.nanoTime();
+                    NDArray c = null;
+                    for (int k = 0; k < perRun; k++) {
+                        c = a.matMul(b);
+                        c.attach(run);
+                    }
+                    c.get(0, 0).toType(DataType.FLOAT32, false).getFloat(); // waits for the device
+                    rates.add(perRun * 2.0 * n * n * n / ((System.nanoTime() - s) / 1e9) / 1e9);
+                }
             }
             return median(rates);
         }

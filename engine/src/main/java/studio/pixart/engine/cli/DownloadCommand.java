@@ -81,6 +81,9 @@ final class DownloadCommand implements Callable<Integer> {
             request = entry != null
                     ? new DownloadRequest(entry.repo(), revision != null ? revision : entry.revision(), variant,
                     base != null ? base : entry.base())
+                    : model.contains("@") && revision == null
+                    // ORG/NAME@rev, the form the other commands accept
+                    ? new DownloadRequest(model.substring(0, model.indexOf('@')), model.substring(model.indexOf('@') + 1), variant, base)
                     : new DownloadRequest(model, revision, variant, base);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage()

@@ -1,5 +1,6 @@
 package studio.pixart.engine.cli;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -10,20 +11,28 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import studio.pixart.engine.image.ImageExport;
+import studio.pixart.engine.image.RgbImage;
 import studio.pixart.engine.io.Json;
 import studio.pixart.engine.job.EngineService;
 import studio.pixart.engine.job.JobEvent;
 import studio.pixart.engine.job.JobHandle;
 import studio.pixart.engine.pipeline.GenerationMetadata;
+import studio.pixart.engine.model.ModelLocator;
+import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.pipeline.ImageToImage;
+import studio.pixart.engine.plan.ExecutionPlan;
+import studio.pixart.engine.plan.Plans;
 
-@Command(name = "generate", description = "Generate images from text, as diffusers' PixArt pipelines do for the same settings and seed.")
+@Command(name = "generate", description = "Generate images from text (or from a start image, optionally inpainting a masked region), "
+        + "as diffusers' PixArt pipelines do for the same settings and seed.")
 final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -40,6 +49,21 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--preview", paramLabel = "KIND", description = "fast, vae or both (default: both when --preview-dir is given)")
     String preview;
 
+    @Option(names = "--init-image", paramLabel = "FILE", description = "start from this image (image to image; PNG, JPEG, …); "
+            + "the output keeps its size unless --width/--height or --aspect are given")
+    Path initImage;
+
+    @Option(names = "--strength", paramLabel = "S", description = "with --init-image: 0 keeps the image, 1 repaints it all "
+            + "(default 0.8, or 1.0 with --mask, as diffusers' img2img and inpainting pipelines)")
+    Double strength;
+
+    @Option(names = "--mask", paramLabel = "FILE", description = "with --init-image: inpaint where this image (same size) is white, keep where black")
+    Path mask;
+
+    @Option(names = "--per-image-seeds", description = "image k of a batch uses seed + k from its own generator, so each can be "
+            + "made again alone (default: one generator for the batch, as a diffusers call with one torch.Generator)")
+    boolean perImageSeeds;
+
     static final List<String> IMAGE_EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".tif", ".tiff");
 
     @Override
@@ -54,7 +78,16 @@ final class GenerateCommand implements Callable<Integer> {
         } else if (preview != null) {
             throw new CliChecks.UsageError("--preview needs --preview-dir");
         }
-        GenerationRequest req = gen.toRequest().withPreview(pm);
+        GenerationRequest req = gen.toRequest().withPreview(pm).withImageToImage(imageToImage());
+        if (perImageSeeds) {
+            req = req.withSeedMode(GenerationRequest.SeedMode.PER_IMAGE);
+        }
+        if (gen.plan) {
+            ExecutionPlan plan = Plans.forGeneration(PipelineFolder.open(req.model(), null, new ModelLocator()), req);
+            spec.commandLine().getOut().print(plan.describe());
+            spec.commandLine().getOut().flush();
+            return plan.fits() ? 0 : 1;
+        }
         CliChecks.extension("--out", out, IMAGE_EXTENSIONS);
         List<Path> targets = targets(req);
         for (Path t : targets) {
@@ -123,6 +156,46 @@ final class GenerateCommand implements Callable<Integer> {
         return t;
     }
 
+    /** The start image, strength and mask of the options, every file read and checked before any work. */
+    ImageToImage imageToImage() {
+        if (initImage == null) {
+            if (strength != null || mask != null) {
+                throw new IllegalArgumentException((mask != null ? "--mask" : "--strength") + " needs --init-image FILE");
+            }
+            return null;
+        }
+        double s = strength != null ? strength : (mask != null ? 1.0 : 0.8);
+        if (!(s >= 0 && s <= 1)) {
+            throw new IllegalArgumentException("--strength must be between 0 and 1, got " + strength);
+        }
+        RgbImage image = readImage(initImage, "--init-image");
+        RgbImage m = mask == null ? null : readImage(mask, "--mask");
+        if (m != null && (m.width() != image.width() || m.height() != image.height())) {
+            throw new IllegalArgumentException("--mask " + mask + " is " + m.width() + "x" + m.height() + " but --init-image "
+                    + initImage + " is " + image.width() + "x" + image.height() + ": the mask must have the image's size");
+        }
+        return new ImageToImage(image, s, m);
+    }
+
+    static RgbImage readImage(Path file, String option) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(option + " " + file + ": no such file");
+        }
+        if (!Files.isReadable(file)) {
+            throw new IllegalArgumentException(option + " " + file + ": not readable (permissions)");
+        }
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(option + " " + file + ": cannot be read as an image: " + e.getMessage(), e);
+        }
+        if (img == null) {
+            throw new IllegalArgumentException(option + " " + file + ": not an image this program can read (PNG, JPEG, BMP, GIF, TIFF)");
+        }
+        return RgbImage.fromBufferedImage(img);
+    }
+
     static Path numbered(Path out, int i) {
         String name = out.getFileName().toString();
         int dot = name.lastIndexOf('.');
@@ -150,6 +223,8 @@ final class GenerateCommand implements Callable<Integer> {
                     s.elapsed().toMillis() / 1000.0, s.eta().toMillis() / 1000.0);
         } else if (e instanceof JobEvent.Decoding d) {
             err.printf("decoding %d/%d%n", d.tile(), d.tiles());
+        } else if (e instanceof JobEvent.Notice n) {
+            err.println(n.message().startsWith("plan: ") ? n.message() : "note: " + n.message());
         } else if (e instanceof JobEvent.Preview p) {
             writePreview(p, err);
         }

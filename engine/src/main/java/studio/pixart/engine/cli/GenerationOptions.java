@@ -3,9 +3,12 @@ package studio.pixart.engine.cli;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
+import studio.pixart.engine.lora.LoraSpec;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.GenerationRequest.KvCompressionMode;
 import studio.pixart.engine.pipeline.GenerationRequest.PreviewMode;
+import studio.pixart.engine.plan.MemoryMode;
+import studio.pixart.engine.plan.Planner;
 import studio.pixart.engine.scheduler.Schedulers;
 
 /** The options every generating command takes (generate, poster). */
@@ -28,8 +31,13 @@ final class GenerationOptions {
     @Option(names = "--guidance", description = "classifier-free guidance scale, 0..100 (default 4.5; ≤ 1 disables it)")
     double guidance = 4.5;
 
-    @Option(names = "--sampler", description = "one of ${COMPLETION-CANDIDATES} (default dpm)", completionCandidates = SamplerNames.class)
+    @Option(names = "--sampler", paramLabel = "NAME", description = "dpm, dpm-karras, dpm-sde, dpm-sde-karras, dpm3, euler, "
+            + "euler-karras, euler-a, unipc, unipc-karras, ddim, lcm or sa (default dpm; see the README's sampler table)")
     String sampler = "dpm";
+
+    @Option(names = "--lora", paramLabel = "FILE[:STRENGTH]", description = "merge a LoRA (.safetensors file or peft "
+            + "adapter folder) at STRENGTH (default 1); repeat for several")
+    List<String> loras = new ArrayList<>();
 
     @Option(names = "--width", description = "width in pixels, 1..16384")
     Integer width;
@@ -58,6 +66,14 @@ final class GenerationOptions {
     @Option(names = "--dtype", description = "auto, float32 or float16 (default auto: float16 on GPU, float32 on CPU)")
     String dtype = "auto";
 
+    @Option(names = "--memory", paramLabel = "MODE", description = "auto, low, balanced or high: how much memory a run may "
+            + "use for speed (default auto: from the machine's RAM; see --plan)")
+    String memory = "auto";
+
+    @Option(names = "--plan", description = "print the plan (device, dtype and estimated peak memory per component, "
+            + "the memory mode and why) and exit without generating")
+    boolean plan;
+
     @Option(names = "--kv-compress", paramLabel = "MODE", description = "KV token compression: off, on or auto "
             + "(auto = on at ≥ 3K; default off for generate, auto for poster)")
     String kvCompress = "off";
@@ -69,14 +85,6 @@ final class GenerationOptions {
         return mixee != null && mixee.commandLine() != null
                 && mixee.commandLine().getParseResult() != null
                 && mixee.commandLine().getParseResult().hasMatchedOption("--kv-compress");
-    }
-
-    /** The short sampler names, for the help text. */
-    static final class SamplerNames implements Iterable<String> {
-        @Override
-        public java.util.Iterator<String> iterator() {
-            return Schedulers.NAMES.iterator();
-        }
     }
 
     /** Checks every option (no model needed) and builds the request; a {@link CliChecks.UsageError} names the option at fault. */
@@ -92,10 +100,26 @@ final class GenerationOptions {
         CliChecks.range("--steps", steps, 1, 1000);
         CliChecks.range("--guidance", guidance, 0, true, 100);
         String samplerName = CliChecks.oneOf("--sampler", sampler, Schedulers.NAMES);
+        String memoryMode = CliChecks.oneOf("--memory", memory, List.of("auto", "low", "balanced", "high"));
+        MemoryMode.parse(memoryMode);
+        List<LoraSpec> loraSpecs = new ArrayList<>();
+        for (String l : loras) {
+            LoraSpec spec;
+            try {
+                spec = LoraSpec.parse(l);
+            } catch (IllegalArgumentException e) {
+                throw new CliChecks.UsageError("--lora " + l + ": " + e.getMessage());
+            }
+            if (!java.nio.file.Files.exists(spec.file())) {
+                throw new CliChecks.UsageError("--lora " + l + ": " + spec.file() + " does not exist");
+            }
+            loraSpecs.add(spec);
+        }
         CliChecks.range("--num-images", numImages, 1, 64);
         CliChecks.range("--max-sequence-length", maxSequenceLength, 1, CliChecks.MAX_SEQUENCE_LENGTH);
         String dev = CliChecks.oneOf("--device", device, List.of("auto", "cpu", "cuda", "gpu"));
         String dt = CliChecks.oneOf("--dtype", dtype, List.of("auto", "float32", "fp32", "float16", "fp16", "half"));
+        Planner.parseDtype(dt);
         String kv = CliChecks.oneOf("--kv-compress", kvCompress, List.of("off", "on", "auto"));
         int w = CliChecks.range("--width", width, 1, CliChecks.MAX_SIDE);
         int h = CliChecks.range("--height", height, 1, CliChecks.MAX_SIDE);
@@ -121,7 +145,8 @@ final class GenerationOptions {
         }
         return new GenerationRequest(model, prompts, negatives, seed, steps, guidance, samplerName, w, h,
                 maxSequenceLength == null ? 0 : maxSequenceLength, !noBinning, numImages, dev, dt, PreviewMode.NONE,
-                KvCompressionMode.valueOf(kv.toUpperCase(java.util.Locale.ROOT)));
+                KvCompressionMode.valueOf(kv.toUpperCase(java.util.Locale.ROOT)), GenerationRequest.SeedMode.BATCH, null,
+                loraSpecs, memoryMode);
     }
 
     /** "16:9" → {16, 9}: two finite positive numbers at most 16:1 apart. */

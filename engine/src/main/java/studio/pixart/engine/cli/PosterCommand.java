@@ -18,7 +18,9 @@ import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.pipeline.EmbeddingCache;
 import studio.pixart.engine.pipeline.GenerationMetadata;
 import studio.pixart.engine.pipeline.GenerationRequest;
-import studio.pixart.engine.pipeline.PipelineOptions;
+import studio.pixart.engine.plan.ExecutionPlan;
+import studio.pixart.engine.plan.Plans;
+import studio.pixart.engine.transformer.TransformerOptions;
 import studio.pixart.engine.pipeline.PixArtPipeline;
 import studio.pixart.engine.poster.ExportPresets;
 import studio.pixart.engine.poster.PosterPipeline;
@@ -124,8 +126,15 @@ final class PosterCommand implements Callable<Integer> {
         Preflight.check(req.withBinning(false).withSize(0, 0)); // the poster plans its own sizes
         Torch.prepareThread();
         PipelineFolder folder = PipelineFolder.open(req.model(), null, new ModelLocator());
-        PipelineOptions options = PipelineOptions.resolve(req.device(), req.dtype(), null,
-                new EmbeddingCache(EmbeddingCache.defaultDir()));
+        ExecutionPlan executionPlan = Plans.forPoster(folder, req, width, height, job.strength, job.nativeOnePass);
+        if (job.gen.plan) {
+            out.print(executionPlan.describe());
+            out.flush();
+            return executionPlan.fits() ? 0 : 1;
+        }
+        executionPlan.requireFits();
+        err.println("plan: " + executionPlan.summary() + " — " + executionPlan.machine().gpu().message());
+        executionPlan.notes().forEach(n -> err.println("note: " + n));
         AtomicBoolean cancel = new AtomicBoolean();
         Thread hook = new Thread(() -> {
             cancel.set(true);
@@ -133,7 +142,9 @@ final class PosterCommand implements Callable<Integer> {
             err.flush();
         });
         Runtime.getRuntime().addShutdownHook(hook);
-        try (PixArtPipeline pipe = PixArtPipeline.load(folder, options, (c, p) -> err.printf("loading %s%n", c))) {
+        try (PixArtPipeline pipe = Plans.load(folder, executionPlan, req, TransformerOptions.KvCompression.OFF,
+                new EmbeddingCache(EmbeddingCache.defaultDir()), (c, p) -> err.printf("loading %s%n", c),
+                n -> err.println("note: " + n))) {
             PosterPipeline.Plan plan = PosterPipeline.plan(folder, width, height, job.strength, job.nativeOnePass,
                     req.kvCompression(), pipe.transformer().config().patchSize());
             err.printf("poster %dx%d: base %dx%d → %s%s%n", width, height, plan.baseWidth(), plan.baseHeight(),

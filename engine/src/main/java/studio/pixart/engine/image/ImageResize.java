@@ -160,4 +160,41 @@ public final class ImageResize {
             return 3.0 * Math.sin(px) * Math.sin(px / 3.0) / (px * px);
         }
     }
+
+    /**
+     * Lanczos resize to cover (w, h), then a center crop: exact size, aspect kept, no stretching;
+     * samples clamped to [0, 1]. The same image when it already has the size.
+     */
+    public static RgbImage cover(RgbImage img, int w, int h) {
+        if (img.width() == w && img.height() == h) {
+            return img;
+        }
+        double s = Math.max((double) w / img.width(), (double) h / img.height());
+        int rw = Math.max(w, (int) Math.ceil(img.width() * s - 1e-9));
+        int rh = Math.max(h, (int) Math.ceil(img.height() * s - 1e-9));
+        float[] planar = toPlanar(img);
+        float[] resized = lanczos(planar, 3, img.height(), img.width(), rh, rw);
+        float[] cropped = centerCrop(resized, 3, rh, rw, h, w);
+        float[] hwc = new float[3 * w * h];
+        int plane = w * h;
+        for (int c = 0; c < 3; c++) {
+            for (int i = 0; i < plane; i++) {
+                float v = cropped[c * plane + i];
+                hwc[3 * i + c] = v < 0f ? 0f : (v > 1f ? 1f : v);
+            }
+        }
+        return new RgbImage(w, h, hwc);
+    }
+
+    private static float[] toPlanar(RgbImage img) {
+        float[] hwc = img.samples();
+        int plane = img.width() * img.height();
+        float[] out = new float[3 * plane];
+        for (int i = 0; i < plane; i++) {
+            for (int c = 0; c < 3; c++) {
+                out[c * plane + i] = hwc[3 * i + c];
+            }
+        }
+        return out;
+    }
 }

@@ -11,10 +11,6 @@ public enum TensorDType {
         this.bytes = bytes;
     }
 
-    public boolean isFloating() {
-        return this == F64 || this == F32 || this == F16 || this == BF16;
-    }
-
     /** Null when the name is not a safetensors dtype. */
     public static TensorDType parse(String name) {
         for (TensorDType t : values()) {

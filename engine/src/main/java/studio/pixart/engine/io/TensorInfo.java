@@ -16,14 +16,6 @@ public record TensorInfo(String name, TensorDType dtype, long[] shape, long begi
         return end - begin;
     }
 
-    public int[] intShape() {
-        int[] s = new int[shape.length];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = Math.toIntExact(shape[i]);
-        }
-        return s;
-    }
-
     @Override
     public String toString() {
         return name + " " + dtype + Arrays.toString(shape);

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
@@ -21,6 +20,8 @@ import studio.pixart.engine.image.ImageExport;
 import studio.pixart.engine.io.ConfigException;
 import studio.pixart.engine.io.Json;
 import studio.pixart.engine.io.SafetensorsException;
+import studio.pixart.engine.lora.LoraMerger;
+import studio.pixart.engine.lora.LoraSpec;
 import studio.pixart.engine.model.ModelLocator;
 import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.nd.Torch;
@@ -29,8 +30,13 @@ import studio.pixart.engine.pipeline.GenerationMetadata;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.PipelineOptions;
 import studio.pixart.engine.pipeline.PixArtPipeline;
+import studio.pixart.engine.plan.ExecutionPlan;
+import studio.pixart.engine.plan.InsufficientMemoryException;
+import studio.pixart.engine.plan.Plans;
+import studio.pixart.engine.transformer.TransformerOptions;
 import studio.pixart.engine.poster.PosterPipeline;
 import studio.pixart.engine.preview.PreviewRenderer;
+import studio.pixart.engine.scheduler.Schedulers;
 
 /**
  * The engine's job runner: one worker thread owns the loaded pipeline and every tensor; jobs run
@@ -54,6 +60,8 @@ public final class EngineService implements GenerationService {
     private volatile Job current;
     private PixArtPipeline loaded;
     private String loadedKey;
+    /** The LoRA set last checked against the model's files (worker thread only). */
+    private List<LoraSpec> lorasChecked = List.of();
 
     public EngineService() {
         this(new EmbeddingCache(EmbeddingCache.defaultDir()), new ModelLocator());
@@ -78,6 +86,8 @@ public final class EngineService implements GenerationService {
     private final class Job implements JobHandle {
         final long id = IDS.incrementAndGet();
         final GenerationRequest request;
+        /** Null for a generation. */
+        final PosterSpec poster;
         final Work work;
         final Consumer<JobEvent> listener;
         final CompletableFuture<JobEvent> done = new CompletableFuture<>();
@@ -94,8 +104,9 @@ public final class EngineService implements GenerationService {
         private int deliveredStep;
         private JobEvent.Preview held;
 
-        Job(GenerationRequest request, Work work, Consumer<JobEvent> listener) {
+        Job(GenerationRequest request, PosterSpec poster, Work work, Consumer<JobEvent> listener) {
             this.request = request;
+            this.poster = poster;
             this.work = work;
             this.listener = listener;
         }
@@ -183,12 +194,12 @@ public final class EngineService implements GenerationService {
 
     @Override
     public JobHandle submit(GenerationRequest request, Consumer<JobEvent> listener) {
-        return enqueue(new Job(request, this::generate, listener == null ? e -> { } : listener));
+        return enqueue(new Job(request, null, this::generate, listener == null ? e -> { } : listener));
     }
 
     @Override
     public JobHandle submitPoster(GenerationRequest request, PosterSpec spec, Consumer<JobEvent> listener) {
-        return enqueue(new Job(request, (pipe, job) -> poster(pipe, job, spec), listener == null ? e -> { } : listener));
+        return enqueue(new Job(request, spec, (pipe, job) -> poster(pipe, job, spec), listener == null ? e -> { } : listener));
     }
 
     private JobHandle enqueue(Job job) {
@@ -257,7 +268,8 @@ public final class EngineService implements GenerationService {
                 unload();
                 job.finish(new JobEvent.Failed(job.id, msg, adviceForMemory()), JobHandle.State.FAILED);
             } else {
-                job.finish(new JobEvent.Failed(job.id, msg, adviceFor(e)), JobHandle.State.FAILED);
+                job.finish(new JobEvent.Failed(job.id, e instanceof InsufficientMemoryException m ? m.refusal() : msg,
+                        adviceFor(e)), JobHandle.State.FAILED);
             }
         } catch (Error e) {
             // Any other error (a native library problem, a stack overflow) still ends the job, so
@@ -268,18 +280,34 @@ public final class EngineService implements GenerationService {
         }
     }
 
-    /** The pipeline for the job's model and options: the loaded one while they stay the same. */
+    /**
+     * The pipeline for the job's model and plan: the loaded one while they stay the same. The job
+     * is planned first ({@link Plans}) and refused, before anything is loaded, when it cannot fit.
+     */
     private PixArtPipeline pipelineFor(Job job) {
         GenerationRequest req = job.request;
-        PipelineOptions options = PipelineOptions.resolve(req.device(), req.dtype(), null, embeddingCache)
-                .withTransformerOptions(PipelineOptions.transformerOptionsFor(req));
         PipelineFolder folder = PipelineFolder.open(req.model(), null, locator);
-        String key = folder.root() + "|" + options.key();
+        // before loading anything: a step count the sampler cannot run (a repeated timestep) is refused
+        Schedulers.checkStepCount(req.sampler(), folder.config("scheduler"), req.steps());
+        if (!req.loras().equals(lorasChecked)) {
+            LoraMerger.checkBeforeLoading(req.loras(), folder.component("transformer"));
+            lorasChecked = req.loras();
+        }
+        // and a job the machine cannot hold, with the numbers and the advice
+        ExecutionPlan plan = job.poster == null ? Plans.forGeneration(folder, req)
+                : Plans.forPoster(folder, req, job.poster.width(), job.poster.height(), job.poster.strength(),
+                        job.poster.nativeOnePass());
+        plan.requireFits();
+        TransformerOptions.KvCompression kv = PipelineOptions.kvCompressionFor(req);
+        String key = folder.root() + "|" + PipelineOptions.of(plan, kv, embeddingCache).key();
         if (!key.equals(loadedKey)) {
             unload();
+            job.emit(new JobEvent.Notice(job.id, "plan: " + plan.summary() + " — " + plan.machine().gpu().message()));
+            plan.notes().forEach(n -> job.emit(new JobEvent.Notice(job.id, n)));
             job.emit(new JobEvent.LoadingModel(job.id, "model", 0));
-            loaded = PixArtPipeline.load(folder, options,
-                    (component, progress) -> job.emit(new JobEvent.LoadingModel(job.id, component, progress)));
+            loaded = Plans.load(folder, plan, req, kv, embeddingCache,
+                    (component, progress) -> job.emit(new JobEvent.LoadingModel(job.id, component, progress)),
+                    n -> job.emit(new JobEvent.Notice(job.id, n)));
             loadedKey = key;
         }
         return loaded;
@@ -308,6 +336,11 @@ public final class EngineService implements GenerationService {
             public void onDecoding(int done, int total) {
                 job.emit(new JobEvent.Decoding(job.id, done, total));
             }
+
+            @Override
+            public void onNotice(String message) {
+                job.emit(new JobEvent.Notice(job.id, message));
+            }
         }, job::stopRequested);
         Map<String, Duration> timings = durations(result.timingsMillis());
         timings.put("previews", Duration.ofMillis(previews.totalMillis()));
@@ -333,7 +366,7 @@ public final class EngineService implements GenerationService {
                 if (stage == PosterPipeline.Stage.UPSCALE) {
                     loopStart[0] = System.nanoTime(); // the refinement's ETA counts the refinement only
                 }
-                job.emit(new JobEvent.Stage(job.id, stage.name().toLowerCase(Locale.ROOT), done, total));
+                job.emit(new JobEvent.Stage(job.id, stage, done, total));
             }
 
             @Override
@@ -360,8 +393,10 @@ public final class EngineService implements GenerationService {
         int step = s.index() + 1;
         job.stepsDone = step;
         long spent = System.nanoTime() - loopStart;
+        // Image to image starts part-way through the schedule: the rate is over the steps run.
+        int ran = step - s.firstIndex();
         job.emit(new JobEvent.Step(job.id, step, s.total(), s.timestep(), Duration.ofNanos(spent),
-                Duration.ofNanos(spent / step * (s.total() - step))));
+                Duration.ofNanos(spent / ran * (s.total() - step))));
         previews.render(s, job::stopRequested, p -> job.emitPreview(
                 new JobEvent.Preview(job.id, step, s.total(), p.kind(), p.imageIndex(), p.image())));
     }
@@ -377,6 +412,9 @@ public final class EngineService implements GenerationService {
     }
 
     static String adviceFor(RuntimeException e) {
+        if (e instanceof InsufficientMemoryException m) {
+            return m.advice();
+        }
         if (e instanceof SafetensorsException) {
             return "A weight file is damaged or incomplete: download the model again.";
         }

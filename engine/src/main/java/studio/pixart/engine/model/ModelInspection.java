@@ -114,6 +114,7 @@ public record ModelInspection(String spec, Path root, String pipelineClass, Stri
         return sb.toString();
     }
 
+    /** Binary units, one decimal below 100 ("12.3 MiB", "512 MiB"), independent of the locale. */
     public static String humanBytes(long b) {
         if (b < 1024) {
             return b + " B";
@@ -125,6 +126,6 @@ public record ModelInspection(String spec, Path root, String pipelineClass, Stri
             v /= 1024;
             i++;
         }
-        return String.format("%.1f %s", v, u[i]);
+        return String.format(java.util.Locale.ROOT, v >= 100 ? "%.0f %s" : "%.1f %s", v, u[i]);
     }
 }

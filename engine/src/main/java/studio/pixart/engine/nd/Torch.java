@@ -1,5 +1,6 @@
 package studio.pixart.engine.nd;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -8,7 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * Starts DJL's PyTorch engine offline (the natives come from the bundled jar; nothing is ever
- * downloaded) and prepares worker threads: no autograd, seeded CPU generator.
+ * downloaded) and prepares worker threads (no autograd); seeds libtorch's CPU generator.
  */
 public final class Torch {
     private static volatile Engine engine;
@@ -20,7 +21,7 @@ public final class Torch {
             if (System.getProperty("ai.djl.offline") == null) {
                 System.setProperty("ai.djl.offline", "true");
             }
-            // Keep libtorch's own thread pool to the machine's cores; DJL otherwise inherits OMP defaults.
+            // libtorch keeps its default intra-op thread pool (one thread per core); nothing is set here.
             engine = Engine.getEngine("PyTorch");
         }
         return engine;
@@ -32,8 +33,14 @@ public final class Torch {
         JniUtils.setGradMode(false);
     }
 
+    /**
+     * A manager on the CPU, whatever the engine's default device: host-side arrays (inputs built
+     * from Java arrays, then moved with {@code toDevice}) and, above all, draws from the seeded CPU
+     * generator. DJL's default device is the GPU wherever one is visible, and a draw there would
+     * come from the CUDA generator: other numbers than the reference's for the same seed.
+     */
     public static NDManager newManager() {
-        return engine().newBaseManager();
+        return engine().newBaseManager(Device.cpu());
     }
 
     /** Seeds libtorch's process-global CPU generator with the full 64-bit seed, as torch.manual_seed. */

@@ -1,6 +1,7 @@
 package studio.pixart.engine.pipeline;
 
 import java.util.List;
+import studio.pixart.engine.lora.LoraSpec;
 
 /**
  * Everything one generation takes; immutable. Defaults are the reference pipeline's (20 steps,
@@ -12,9 +13,18 @@ import java.util.List;
  * @param width              requested final width in pixels (0 = model default)
  * @param height             requested final height in pixels (0 = model default)
  * @param maxSequenceLength  0 = the variant's default (300 Σ, 120 α)
- * @param sampler            dpm | ddim | euler | lcm | sa
+ * @param sampler            a short name of {@code Schedulers.NAMES} (dpm, dpm-karras, euler-a, unipc, …)
  * @param device             auto | cpu | cuda
  * @param dtype              auto | float32 | float16
+ * @param seedMode           BATCH: one generator seeded with {@code seed} draws the whole batch's
+ *                           noise (a diffusers call with one torch.Generator; the default);
+ *                           PER_IMAGE: image k of the batch (prompt-major) has its own generator
+ *                           seeded with seed + k (a list of generators), so each image is
+ *                           reproducible alone
+ * @param imageToImage       null for text to image; else the start image, strength and optional
+ *                           inpainting mask
+ * @param loras              LoRAs merged into the transformer for this request, in order (empty: none)
+ * @param memory             auto | low | balanced | high (see {@code MemoryMode})
  */
 public record GenerationRequest(
         String model,
@@ -32,9 +42,16 @@ public record GenerationRequest(
         String device,
         String dtype,
         PreviewMode preview,
-        KvCompressionMode kvCompression) {
+        KvCompressionMode kvCompression,
+        SeedMode seedMode,
+        ImageToImage imageToImage,
+        List<LoraSpec> loras,
+        String memory) {
 
     public enum PreviewMode { NONE, FAST, VAE, BOTH }
+
+    /** How the seed maps to the images of a batch (see {@link #seedFor}). */
+    public enum SeedMode { BATCH, PER_IMAGE }
 
     public enum KvCompressionMode { OFF, ON, AUTO }
 
@@ -75,12 +92,19 @@ public record GenerationRequest(
         if (kvCompression == null) {
             kvCompression = KvCompressionMode.OFF;
         }
+        if (seedMode == null) {
+            seedMode = SeedMode.BATCH;
+        }
+        loras = loras == null ? List.of() : List.copyOf(loras);
+        if (memory == null) {
+            memory = "auto";
+        }
     }
 
     /** The reference defaults for one prompt. */
     public static GenerationRequest of(String model, String prompt) {
         return new GenerationRequest(model, List.of(prompt), List.of(), 0, 20, 4.5, "dpm", 0, 0, 0, true, 1,
-                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF);
+                "auto", "auto", PreviewMode.NONE, KvCompressionMode.OFF, SeedMode.BATCH, null, List.of(), "auto");
     }
 
     public String negativeFor(int promptIndex) {
@@ -92,26 +116,100 @@ public record GenerationRequest(
 
     public GenerationRequest withSeed(long s) {
         return new GenerationRequest(model, prompts, negativePrompts, s, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
     }
 
     public GenerationRequest withSize(int w, int h) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, w, h,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
     }
 
     public GenerationRequest withBinning(boolean b) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, b, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
     }
 
     public GenerationRequest withPreview(PreviewMode p) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, p, kvCompression, seedMode, imageToImage, loras, memory);
+    }
+
+    public GenerationRequest withNumImages(int n) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, n, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
+    }
+
+    public GenerationRequest withSeedMode(SeedMode m) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, m, imageToImage, loras, memory);
+    }
+
+    /** Starts from an image (null: text to image again). */
+    public GenerationRequest withImageToImage(ImageToImage i) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, i, loras, memory);
+    }
+
+    /** The number of images: prompts × images per prompt. */
+    public int batchSize() {
+        return prompts.size() * numImages;
+    }
+
+    /**
+     * The seed that reproduces image {@code batchIndex} (prompt-major) alone, with one image and
+     * {@link SeedMode#PER_IMAGE} (or BATCH: one image has one generator either way): seed + index
+     * per image; under {@link SeedMode#BATCH} the batch's one seed (image k &gt; 0 then needs the
+     * whole batch to be reproduced).
+     */
+    public long seedFor(int batchIndex) {
+        return seedMode == SeedMode.PER_IMAGE ? seed + batchIndex : seed;
+    }
+
+    /**
+     * Seed variations: {@code n} more images of this request's prompt(s) and settings from the
+     * next seeds (seed + 1 … seed + n for one prompt), one generator per image, so each variation is
+     * reproducible alone from the seed recorded in its metadata.
+     */
+    public GenerationRequest variations(int n) {
+        if (n < 1 || n > 64) {
+            throw new IllegalArgumentException("number of variations must be between 1 and 64, got " + n);
+        }
+        return withSeed(seed + 1).withNumImages(n).withSeedMode(SeedMode.PER_IMAGE);
+    }
+
+    public GenerationRequest withDevice(String dev, String type) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, dev, type, preview, kvCompression, seedMode, imageToImage, loras, memory);
+    }
+
+    public GenerationRequest withKvCompression(KvCompressionMode kv) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kv, seedMode, imageToImage, loras, memory);
+    }
+
+    /** The memory mode: auto, low, balanced or high. */
+    public GenerationRequest withMemory(String m) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, m);
     }
 
     public GenerationRequest withModel(String m) {
         return new GenerationRequest(m, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
-                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression);
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
+    }
+
+    public GenerationRequest withSampler(String name) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, name, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
+    }
+
+    public GenerationRequest withSteps(int n) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, n, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory);
+    }
+
+    public GenerationRequest withLoras(List<LoraSpec> l) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, guidance, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, l, memory);
     }
 }

@@ -16,8 +16,8 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import studio.pixart.engine.image.ImageResize;
 import studio.pixart.engine.image.RgbImage;
+import studio.pixart.engine.lora.LoraMerger;
 import studio.pixart.engine.model.PipelineFolder;
-import studio.pixart.engine.nd.SeededNoise;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.scheduler.NoiseSource;
 import studio.pixart.engine.scheduler.Scheduler;
@@ -27,17 +27,24 @@ import studio.pixart.engine.transformer.PixArtTransformer;
 import studio.pixart.engine.transformer.TransformerOptions;
 import studio.pixart.engine.vae.AutoencoderKL;
 import studio.pixart.engine.vae.TiledVae;
+import studio.pixart.engine.vae.VaeException;
 
 /**
- * The PixArt text-to-image pipeline (diffusers' PixArtSigmaPipeline / PixArtAlphaPipeline), top to
- * bottom: prompt pre-processing → T5 tokenizer → T5 encoder → seeded noise → denoising loop with
- * classifier-free guidance → VAE decode → resize back from the aspect-ratio bin. Runs on the
- * calling thread, which owns every tensor; nothing native escapes a call.
+ * The PixArt pipeline (diffusers' PixArtSigmaPipeline / PixArtAlphaPipeline). {@link #run} is the
+ * reference's {@code __call__} in numbered sections, one method each, top to bottom: 1. check
+ * inputs (size, aspect-ratio bin), 2. encode the prompts (pre-processing, T5 tokenizer, T5
+ * encoder), 3. prepare timesteps, 4. prepare latents (seeded noise, or a start image for image to
+ * image), 5. micro-conditions, 6. the denoising loop with classifier-free guidance (and the
+ * inpainting blend), 7. VAE decode and resize back from the bin. Runs on the calling thread, which
+ * owns every tensor; nothing native escapes a call.
  */
 public final class PixArtPipeline implements AutoCloseable {
-    /** What the loop reports after each step (plain arrays, shapes in {@link #latentShape}). */
+    /**
+     * What the loop reports after each step (plain arrays, shapes in {@link #latentShape});
+     * {@code firstIndex} is the first step this run performs (0 unless image to image).
+     */
     public record StepState(int index, int total, double timestep, int[] latentShape, float[] latents,
-                            float[] predOriginal, float[] noisePred) {}
+                            float[] predOriginal, float[] noisePred, int firstIndex) {}
 
     /** Progress of one {@link #generate} call, on the calling thread; every method optional. */
     public interface Listener {
@@ -46,6 +53,9 @@ public final class PixArtPipeline implements AutoCloseable {
         default void onStep(StepState state) {}
 
         default void onDecoding(int done, int total) {}
+
+        /** Something the user should know about this run (e.g. the float16 VAE overflowed and float32 took over). */
+        default void onNotice(String message) {}
     }
 
     public interface LoadListener {
@@ -61,22 +71,29 @@ public final class PixArtPipeline implements AutoCloseable {
                         double[] timesteps, float[] finalLatents, float[] vaeOutput, int generatedHeight, int generatedWidth) {}
 
     private final PipelineFolder folder;
+    private final PipelineOptions options;
     private final Device device;
     private final DataType dtype;
     private final PromptEncoder prompts;
     private final PixArtTransformer transformer;
-    private final AutoencoderKL vae;
+    /** Replaced by a float32 VAE when a float16 decode overflows ({@link #withVaeRetry}). */
+    private AutoencoderKL vae;
     private final JsonNode schedulerConfig;
+    /** The running call's listener, for notices from the VAE retry (worker thread only). */
+    private Listener running = new Listener() { };
+    private final LoraMerger loraMerger;
 
-    private PixArtPipeline(PipelineFolder folder, Device device, DataType dtype, PromptEncoder prompts,
-                           PixArtTransformer transformer, AutoencoderKL vae, JsonNode schedulerConfig) {
+    private PixArtPipeline(PipelineFolder folder, PipelineOptions options, Device device, DataType dtype,
+                           PromptEncoder prompts, PixArtTransformer transformer, AutoencoderKL vae, JsonNode schedulerConfig) {
         this.folder = folder;
+        this.options = options;
         this.device = device;
         this.dtype = dtype;
         this.prompts = prompts;
         this.transformer = transformer;
         this.vae = vae;
         this.schedulerConfig = schedulerConfig;
+        this.loraMerger = new LoraMerger(transformer);
     }
 
     /** Loads every component; call on the engine worker thread. */
@@ -91,16 +108,20 @@ public final class PixArtPipeline implements AutoCloseable {
         AutoencoderKL vae = null;
         try {
             l.onLoad("tokenizer", 0.0);
-            prompts = new PromptEncoder(folder, device, dtype, options.embeddingCache(), options.trimPromptPadding());
+            prompts = new PromptEncoder(folder, options.textEncoderDevice(), options.textEncoderDtype(),
+                    options.textEncoderLoadMode(), options.embeddingCache(), options.trimPromptPadding());
             l.onLoad("text_encoder", 0.05);
-            prompts.loadTextEncoder();
+            if (!options.releaseTextEncoder()) {
+                // kept for the session; otherwise loaded when a prompt is not cached and released after encoding
+                prompts.loadTextEncoder();
+            }
             l.onLoad("transformer", 0.6);
             tr = PixArtTransformer.load(folder.component("transformer"), device, dtype, options.transformerOptions());
             l.onLoad("vae", 0.9);
             // The SDXL VAE overflows in float16: decode in float32 unless asked otherwise.
             vae = AutoencoderKL.load(folder.component("vae"), device, options.vaeDtype());
             l.onLoad("ready", 1.0);
-            return new PixArtPipeline(folder, device, dtype, prompts, tr, vae, folder.config("scheduler"));
+            return new PixArtPipeline(folder, options, device, dtype, prompts, tr, vae, folder.config("scheduler"));
         } catch (RuntimeException e) {
             if (prompts != null) {
                 prompts.close();
@@ -117,6 +138,10 @@ public final class PixArtPipeline implements AutoCloseable {
 
     public PipelineFolder folder() {
         return folder;
+    }
+
+    public PipelineOptions options() {
+        return options;
     }
 
     public Device device() {
@@ -139,6 +164,11 @@ public final class PixArtPipeline implements AutoCloseable {
         return transformer;
     }
 
+    /** The LoRAs merged into the transformer now (the last request's). */
+    public List<LoraMerger.Applied> loras() {
+        return loraMerger.applied();
+    }
+
     public int defaultMaxSequenceLength() {
         return folder.variant().defaultMaxSequenceLength;
     }
@@ -157,138 +187,279 @@ public final class PixArtPipeline implements AutoCloseable {
         return prompts.encode(texts, maxLength);
     }
 
-    /** Runs one request (text to image). {@code cancelled} is polled between steps and between VAE tiles. */
+    /**
+     * Runs one request: text to image, or image to image / inpainting when the request has an
+     * {@link ImageToImage}. {@code cancelled} is polled between steps and between VAE tiles.
+     */
     public Result generate(GenerationRequest req, Listener callback, BooleanSupplier cancelled) {
-        return run(req, null, 0, callback, cancelled);
+        return run(req, callback, cancelled);
     }
 
     /**
-     * Image to image: encodes {@code init} (exactly the requested size, a multiple of VAE factor ×
-     * patch; no binning), noises it to {@code strength} (the last ⌊steps·strength⌋ steps of the
-     * schedule are run, as diffusers' img2img) and denoises at that size. Used by the 4K path.
+     * The pipeline's call, in the reference's order: each numbered section is one method below.
      */
-    public Result refine(GenerationRequest req, RgbImage init, double strength, Listener callback, BooleanSupplier cancelled) {
-        if (!(strength > 0 && strength <= 1)) {
-            throw new IllegalArgumentException("strength must be in (0, 1], got " + strength);
-        }
-        if (init.width() != req.width() || init.height() != req.height() || req.binning()) {
-            throw new IllegalArgumentException("refine needs the init image at exactly the requested size, binning off");
-        }
-        return run(req, init, strength, callback, cancelled);
-    }
-
-    private Result run(GenerationRequest req, RgbImage init, double strength, Listener callback, BooleanSupplier cancelled) {
+    private Result run(GenerationRequest req, Listener callback, BooleanSupplier cancelled) {
         Listener listener = callback == null ? new Listener() { } : callback;
+        running = listener;
         BooleanSupplier stop = cancelled == null ? () -> false : cancelled;
         Torch.prepareThread();
         Map<String, Long> timings = new LinkedHashMap<>();
         long t0 = System.nanoTime();
+
+        // 1. Check inputs: the generated size (the aspect-ratio bin when binning) and the batch;
+        //    then the request's LoRAs merged into the transformer (nothing to do when already merged)
+        Sizes sizes = checkInputs(req);
+        loraMerger.apply(req.loras());
+
+        // 2. Encode the prompts (and the negative prompts for classifier-free guidance)
+        TextConditioning text = encodePrompt(req, sizes);
+        timings.put("text", millisSince(t0));
+        listener.onTextEncoded(text.longestPrompt(), sizes.maxLength(), text.anyTruncated());
+
+        // 3. Prepare timesteps
+        Scheduler scheduler = prepareTimesteps(req);
+
+        // 4. Prepare latents: seeded noise (one generator, or one per image), or the encoded start image
+        //    noised to the first step run
+        long tLoop = System.nanoTime();
+        InitialLatents start = prepareLatents(req, sizes, scheduler, stop, listener, timings);
+
+        // 5. Micro-conditions (PixArt-α at 1024 px only)
+        MicroConditions micro = microConditions(sizes);
+
+        // 6. Denoising loop (inpainting: the kept region re-noised to each step's level)
+        double[] timesteps = new double[scheduler.numSteps()];
+        float[] latents = denoise(req, sizes, text.embeddings(), micro, scheduler, start, timesteps, stop, listener);
+        timings.put("denoise", millisSince(tLoop));
+        if (stop.getAsBoolean()) {
+            throw new CancellationException("cancelled before decoding");
+        }
+
+        // 7. Decode with the VAE and resize back from the bin (inpainting: the kept pixels pasted back)
+        long tDec = System.nanoTime();
+        float[] vaeOut = new float[sizes.batch() * 3 * sizes.genH() * sizes.genW()];
+        List<RgbImage> images = decode(req, sizes, latents, vaeOut, stop, listener);
+        if (req.imageToImage() != null && req.imageToImage().inpainting()) {
+            images = pasteKeptRegion(images, req.imageToImage());
+        }
+        timings.put("decode", millisSince(tDec));
+        timings.put("total", millisSince(t0));
+
+        List<Map<String, Object>> meta = describe(req, sizes, scheduler.numSteps(), text.prompt());
+        Trace trace = new Trace(text.prompt(), text.negative(), start.noise(), sizes.latentShape(), timesteps, latents,
+                vaeOut, sizes.genH(), sizes.genW());
+        return new Result(images, meta, timings, trace);
+    }
+
+    /**
+     * Sizes of one call: requested (0 = the model's default) and generated (the aspect-ratio bin
+     * when binning) in pixels, the latent grid, the batch (prompts × images per prompt, prompt-major)
+     * and the token limit; {@code cfg} = classifier-free guidance (guidance &gt; 1, as the reference).
+     */
+    private record Sizes(int reqH, int reqW, int genH, int genW, int latentH, int latentW, int channels, int numPrompts,
+                         int imagesPerPrompt, int maxLength, boolean cfg) {
+        int batch() {
+            return numPrompts * imagesPerPrompt;
+        }
+
+        /** Rows through the transformer: unconditional and conditional halves under guidance. */
+        int modelRows() {
+            return cfg ? 2 * batch() : batch();
+        }
+
+        int[] latentShape() {
+            return new int[] {batch(), channels, latentH, latentW};
+        }
+    }
+
+    /**
+     * 1. Check inputs: the generated size must be a whole number of transformer patches in latent
+     * space (the request and its start image were validated when built).
+     */
+    private Sizes checkInputs(GenerationRequest req) {
+        Schedulers.checkStepCount(req.sampler(), schedulerConfig, req.steps());
         boolean alpha = folder.variant() == PipelineFolder.Variant.ALPHA;
         int maxLen = req.maxSequenceLength() > 0 ? req.maxSequenceLength() : defaultMaxSequenceLength();
         int scale = folder.vaeScaleFactor();
         int sampleSize = folder.transformerSampleSize();
-        int reqH = req.height() > 0 ? req.height() : sampleSize * scale;
-        int reqW = req.width() > 0 ? req.width() : sampleSize * scale;
-        int genH = reqH;
-        int genW = reqW;
-        if (req.binning()) {
-            ResolutionBinning.Bin bin = ResolutionBinning.forSampleSize(sampleSize, alpha).classify(reqH, reqW);
-            genH = bin.height();
-            genW = bin.width();
-        }
+        int[] size = ResolutionBinning.sizes(sampleSize, alpha, scale, req);
+        int reqH = size[0];
+        int reqW = size[1];
+        int genH = size[2];
+        int genW = size[3];
         int patch = transformer.config().patchSize();
         if (genH % (scale * patch) != 0 || genW % (scale * patch) != 0) {
             throw new IllegalArgumentException("size " + genW + "x" + genH + " must be a multiple of " + (scale * patch)
                     + " px (VAE factor " + scale + " × patch " + patch + "): use binning or another size");
         }
-        boolean cfg = req.guidance() > 1.0;
-        int numPrompts = req.prompts().size();
-        int n = req.numImages();
+        return new Sizes(reqH, reqW, genH, genW, genH / scale, genW / scale, transformer.config().inChannels(),
+                req.prompts().size(), req.numImages(), maxLen, req.guidance() > 1.0);
+    }
 
-        // Text
-        PromptEmbeddings prompt = encodePrompts(req.prompts(), maxLen);
+    /**
+     * The encoded prompts, and the rows fed to the transformer: each prompt repeated per image,
+     * under guidance preceded by the negative prompts' rows (unconditional half first).
+     */
+    private record TextConditioning(PromptEmbeddings prompt, PromptEmbeddings negative, PromptEmbeddings embeddings) {
+        int longestPrompt() {
+            int max = 0;
+            for (int i = 0; i < prompt.rows(); i++) {
+                max = Math.max(max, prompt.tokenCounts()[i]);
+            }
+            return max;
+        }
+
+        boolean anyTruncated() {
+            for (int i = 0; i < prompt.rows(); i++) {
+                if (prompt.truncated()[i]) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** 2. Encode prompt. T5 is released afterwards when the options say so (the caches keep the prompts). */
+    private TextConditioning encodePrompt(GenerationRequest req, Sizes sizes) {
+        PromptEmbeddings prompt = encodePrompts(req.prompts(), sizes.maxLength());
+        PromptEmbeddings cond = prompt.repeatEach(sizes.imagesPerPrompt());
         PromptEmbeddings negative = null;
-        if (cfg) {
+        if (sizes.cfg()) {
             List<String> negs = new ArrayList<>();
-            for (int i = 0; i < numPrompts; i++) {
+            for (int i = 0; i < sizes.numPrompts(); i++) {
                 negs.add(req.negativeFor(i));
             }
-            negative = encodePrompts(negs, maxLen);
+            negative = encodePrompts(negs, sizes.maxLength());
         }
         NonFiniteCheck.textEmbeddings(prompt.embeds(), "prompt");
-        PromptEmbeddings cond = prompt.repeatEach(n);
-        PromptEmbeddings text = cfg ? negative.repeatEach(n).concat(cond) : cond;
-        timings.put("text", (System.nanoTime() - t0) / 1_000_000);
-        int maxTokens = 0;
-        boolean anyTruncated = false;
-        for (int i = 0; i < prompt.rows(); i++) {
-            maxTokens = Math.max(maxTokens, prompt.tokenCounts()[i]);
-            anyTruncated |= prompt.truncated()[i];
+        if (options.releaseTextEncoder()) {
+            // the largest component: free it before the loop
+            prompts.releaseTextEncoder();
         }
-        listener.onTextEncoded(maxTokens, maxLen, anyTruncated);
+        return negative == null ? new TextConditioning(prompt, null, cond)
+                : new TextConditioning(prompt, negative, negative.repeatEach(sizes.imagesPerPrompt()).concat(cond));
+    }
 
-        int batch = numPrompts * n;
-        int lh = genH / scale;
-        int lw = genW / scale;
-        int channels = transformer.config().inChannels();
-        int[] latentShape = {batch, channels, lh, lw};
+    /** 3. Prepare timesteps: the request's sampler built from the pipeline's scheduler config. */
+    private Scheduler prepareTimesteps(GenerationRequest req) {
         Scheduler scheduler = Schedulers.create(req.sampler(), schedulerConfig);
         scheduler.setTimesteps(req.steps());
-        int steps = scheduler.numSteps();
-        double[] timesteps = new double[steps];
+        return scheduler;
+    }
 
-        long tLoop = System.nanoTime();
+    /**
+     * The latents the loop starts from, the noise they were made with (kept for the trace and to
+     * re-noise the kept region when inpainting), the first step to run (0 unless image to image;
+     * the step count when none is left), where stochastic samplers draw further noise, and for
+     * inpainting the encoded start image (one copy per image) and the latent mask (1 = repaint,
+     * one value per latent cell, the same for every image and channel); both null otherwise.
+     */
+    private record InitialLatents(float[] latents, float[] noise, int firstStep, NoiseSource stepNoise,
+                                  float[] clean, float[] repaint) {}
+
+    /**
+     * 4. Prepare latents. Text to image: the seeded noise × the scheduler's initial sigma. Image to
+     * image: the encoded start image (one copy per image) noised to step ⌊steps·(1 − strength)⌋, so
+     * the last ⌊steps·strength⌋ steps run, as diffusers' img2img; when no step is left, the encoded
+     * image itself (decoding it gives the VAE round trip). Noise comes from one generator for the
+     * batch or one per image ({@link BatchNoise}).
+     */
+    private InitialLatents prepareLatents(GenerationRequest req, Sizes sizes, Scheduler scheduler, BooleanSupplier stop,
+                                          Listener listener, Map<String, Long> timings) {
+        int steps = scheduler.numSteps();
         // The CPU generator is process-global: seed and draw here, on the worker, then move.
-        float[] noise = SeededNoise.randn(req.seed(), batch, channels, lh, lw);
-        float[] latents;
-        int start = 0;
-        if (init == null) {
-            latents = noise.clone();
+        BatchNoise generators = BatchNoise.of(req);
+        float[] noise = generators.initial(sizes.channels(), sizes.latentH(), sizes.latentW());
+        ImageToImage start = req.imageToImage();
+        if (start == null) {
+            float[] latents = noise.clone();
             float sigma0 = scheduler.initNoiseSigma();
             if (sigma0 != 1f) {
                 for (int i = 0; i < latents.length; i++) {
                     latents[i] *= sigma0;
                 }
             }
-        } else {
-            long tEnc = System.nanoTime();
-            float[] clean = encodeImage(init, stop, listener);
-            float[] batchClean = new float[noise.length];
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(clean, 0, batchClean, b * clean.length, clean.length);
-            }
-            start = steps - Math.min((int) (steps * strength), steps);
-            if (start >= steps) {
-                throw new IllegalArgumentException("strength " + strength + " with " + steps + " steps leaves no step to run");
-            }
-            latents = scheduler.addNoise(batchClean, noise, start);
-            timings.put("encode", (System.nanoTime() - tEnc) / 1_000_000);
+            return new InitialLatents(latents, noise, 0, generators, null, null);
         }
-        NoiseSource noiseSource = len -> SeededNoise.next(len);
+        long tEnc = System.nanoTime();
+        float[] clean = encodeImage(ImageResize.cover(start.image(), sizes.genW(), sizes.genH()), stop, listener);
+        float[] batchClean = new float[noise.length];
+        for (int b = 0; b < sizes.batch(); b++) {
+            System.arraycopy(clean, 0, batchClean, b * clean.length, clean.length);
+        }
+        int first = start.firstStep(steps);
+        float[] latents = first < steps ? scheduler.addNoise(batchClean, noise, first) : batchClean.clone();
+        float[] repaint = start.inpainting() ? latentMask(start.mask(), sizes) : null;
+        timings.put("encode", millisSince(tEnc));
+        return new InitialLatents(latents, noise, first, generators, repaint == null ? null : batchClean, repaint);
+    }
 
-        boolean microConditions = alpha && sampleSize == 128;
-        float[] resolution = null;
-        float[] aspect = null;
-        int rows = cfg ? 2 * batch : batch;
-        if (microConditions) {
-            resolution = new float[rows * 2];
-            aspect = new float[rows];
-            for (int r = 0; r < rows; r++) {
-                resolution[2 * r] = genH;
-                resolution[2 * r + 1] = genW;
-                aspect[r] = (float) ((double) genH / genW);
+    /**
+     * The inpainting mask on the latent grid: fitted to the generated size like the start image,
+     * thresholded at 0.5 (mean of R, G, B), and a latent cell repainted (1) when any of its pixels is.
+     */
+    static float[] latentMask(RgbImage mask, Sizes sizes) {
+        RgbImage fitted = ImageResize.cover(mask, sizes.genW(), sizes.genH());
+        int scale = sizes.genH() / sizes.latentH();
+        float[] cells = new float[sizes.latentH() * sizes.latentW()];
+        for (int y = 0; y < sizes.genH(); y++) {
+            for (int x = 0; x < sizes.genW(); x++) {
+                float v = (fitted.sample(x, y, 0) + fitted.sample(x, y, 1) + fitted.sample(x, y, 2)) / 3f;
+                if (v >= 0.5f) {
+                    cells[(y / scale) * sizes.latentW() + x / scale] = 1f;
+                }
             }
         }
+        return cells;
+    }
+
+    /** Resolution and aspect-ratio rows per transformer row; absent (null arrays) when unused. */
+    private record MicroConditions(float[] resolution, float[] aspectRatio) {}
+
+    /**
+     * 5. Micro-conditions: only PixArt-α at 1024 px (sample size 128) was trained with them; the
+     * values are the generated (binned) size, as the reference.
+     */
+    private MicroConditions microConditions(Sizes sizes) {
+        boolean alpha = folder.variant() == PipelineFolder.Variant.ALPHA;
+        if (!(alpha && folder.transformerSampleSize() == 128)) {
+            return new MicroConditions(null, null);
+        }
+        int rows = sizes.modelRows();
+        float[] resolution = new float[rows * 2];
+        float[] aspect = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            resolution[2 * r] = sizes.genH();
+            resolution[2 * r + 1] = sizes.genW();
+            aspect[r] = (float) ((double) sizes.genH() / sizes.genW());
+        }
+        return new MicroConditions(resolution, aspect);
+    }
+
+    /**
+     * 6. Denoising loop: per step the transformer on (unconditional, conditional) rows, guidance,
+     * the noise half of learned-sigma outputs, the scheduler step. Fills {@code timesteps} for the
+     * steps run and returns the final latents.
+     */
+    private float[] denoise(GenerationRequest req, Sizes sizes, PromptEmbeddings text, MicroConditions micro,
+                            Scheduler scheduler, InitialLatents start, double[] timesteps, BooleanSupplier stop,
+                            Listener listener) {
+        boolean alpha = folder.variant() == PipelineFolder.Variant.ALPHA;
+        int steps = scheduler.numSteps();
+        int rows = sizes.modelRows();
+        int channels = sizes.channels();
         int outChannels = transformer.config().outChannels();
+        Shape latentShape = new Shape(sizes.batch(), channels, sizes.latentH(), sizes.latentW());
+        float[] latents = start.latents();
         try (NDManager run = Torch.newManager()) {
             NDArray textEmb = run.create(text.embeds(), new Shape(text.rows(), text.length(), text.dim()))
                     .toDevice(device, false).toType(dtype, false);
             NDArray textMask = run.create(text.attentionMask(), new Shape(text.rows(), text.length())).toDevice(device, false);
-            NDArray resArr = resolution == null ? null
-                    : run.create(resolution, new Shape(rows, 2)).toDevice(device, false).toType(dtype, false);
-            NDArray arArr = aspect == null ? null
-                    : run.create(aspect, new Shape(rows, 1)).toDevice(device, false).toType(dtype, false);
-            for (int i = start; i < steps; i++) {
+            NDArray resArr = micro.resolution() == null ? null
+                    : run.create(micro.resolution(), new Shape(rows, 2)).toDevice(device, false).toType(dtype, false);
+            NDArray arArr = micro.aspectRatio() == null ? null
+                    : run.create(micro.aspectRatio(), new Shape(rows, 1)).toDevice(device, false).toType(dtype, false);
+            for (int i = start.firstStep(); i < steps; i++) {
                 if (stop.getAsBoolean()) {
                     throw new CancellationException("cancelled at step " + i + " of " + steps);
                 }
@@ -297,15 +468,15 @@ public final class PixArtPipeline implements AutoCloseable {
                 float[] guided;
                 // One scope per step; the transformer scopes each block inside it, so memory stays flat.
                 try (NDManager step = run.newSubManager()) {
-                    NDArray x = step.create(modelIn, new Shape(batch, channels, lh, lw)).toDevice(device, false).toType(dtype, false);
-                    NDArray xIn = cfg ? x.concat(x, 0) : x;
+                    NDArray x = step.create(modelIn, latentShape).toDevice(device, false).toType(dtype, false);
+                    NDArray xIn = sizes.cfg() ? x.concat(x, 0) : x;
                     NDArray t = scheduler.integerTimesteps()
                             ? step.full(new Shape(rows), (int) scheduler.timestep(i)).toType(DataType.INT64, false)
                             : step.full(new Shape(rows), (float) scheduler.timestep(i));
                     t = t.toDevice(device, false);
                     NDArray out = transformer.forward(xIn, t, textEmb, textMask, resArr, arArr).toType(DataType.FLOAT32, false);
                     NDArray pred;
-                    if (cfg) {
+                    if (sizes.cfg()) {
                         NDList halves = out.split(2, 0);
                         NDArray uncond = halves.get(0);
                         NDArray textPred = halves.get(1);
@@ -319,25 +490,57 @@ public final class PixArtPipeline implements AutoCloseable {
                     }
                     guided = pred.toDevice(Device.cpu(), false).toFloatArray();
                 }
-                Scheduler.StepResult sr = scheduler.step(guided, i, latents, noiseSource);
+                Scheduler.StepResult sr = scheduler.step(guided, i, latents, start.stepNoise());
                 // PixArt-α's one-step (DMD) mode returns the x0 prediction.
                 latents = (alpha && steps == 1) ? sr.predOriginalSample() : sr.prevSample();
                 NonFiniteCheck.afterStep(i, steps, guided, latents);
-                listener.onStep(new StepState(i, steps, timesteps[i], latentShape, latents, sr.predOriginalSample(), guided));
+                float[] predOriginal = sr.predOriginalSample();
+                if (start.repaint() != null) {
+                    latents = keepKnownRegion(latents, start, scheduler, i);
+                    predOriginal = predOriginal == null ? null : blend(predOriginal, start.clean(), start.repaint());
+                }
+                listener.onStep(new StepState(i, steps, timesteps[i], sizes.latentShape(), latents, predOriginal, guided,
+                        start.firstStep()));
             }
         }
-        timings.put("denoise", (System.nanoTime() - tLoop) / 1_000_000);
-        if (stop.getAsBoolean()) {
-            throw new CancellationException("cancelled before decoding");
-        }
+        return latents;
+    }
 
-        long tDec = System.nanoTime();
+    /**
+     * 6b. Inpainting, after step {@code i}: the kept cells become the encoded start image noised to
+     * the next step's level with the start noise (after the last step: the encoded image itself),
+     * as diffusers' inpainting pipeline does for a model without mask inputs.
+     */
+    private static float[] keepKnownRegion(float[] latents, InitialLatents start, Scheduler scheduler, int i) {
+        boolean last = i + 1 >= scheduler.numSteps();
+        float[] known = last ? start.clean() : scheduler.addNoise(start.clean(), start.noise(), i + 1);
+        return blend(latents, known, start.repaint());
+    }
+
+    /** repaint · generated + (1 − repaint) · known, the latent mask broadcast over images and channels. */
+    private static float[] blend(float[] generated, float[] known, float[] repaint) {
+        float[] out = new float[generated.length];
+        int plane = repaint.length;
+        for (int k = 0; k < out.length; k++) {
+            float m = repaint[k % plane];
+            out[k] = m * generated[k] + (1f - m) * known[k];
+        }
+        return out;
+    }
+
+    /**
+     * 7. Decode: latents / scaling factor + shift through the VAE one image at a time (planar
+     * output copied into {@code vaeOut}), resized and centre-cropped back to the requested size
+     * when binning changed it. Decoding progress: (image · tiles + done) of (batch · tiles).
+     */
+    private List<RgbImage> decode(GenerationRequest req, Sizes sizes, float[] latents, float[] vaeOut,
+                                  BooleanSupplier stop, Listener listener) {
         float sf = (float) vae.config().scalingFactor();
         float shift = (float) vae.config().shiftFactor();
-        int per = channels * lh * lw;
+        int batch = sizes.batch();
+        int channels = sizes.channels();
+        int per = channels * sizes.latentH() * sizes.latentW();
         List<RgbImage> images = new ArrayList<>();
-        float[] vaeOut = new float[batch * 3 * genH * genW];
-        // decoding starts; then per tile: (image · tiles + done) of (batch · tiles)
         listener.onDecoding(0, batch);
         for (int b = 0; b < batch; b++) {
             float[] z = new float[per];
@@ -345,31 +548,66 @@ public final class PixArtPipeline implements AutoCloseable {
                 z[k] = latents[b * per + k] / sf + shift;
             }
             final int image = b;
-            float[] decoded = decodeLatents(z, channels, lh, lw, stop,
+            float[] decoded = decodeLatents(z, channels, sizes.latentH(), sizes.latentW(), stop,
                     (done, total) -> listener.onDecoding(image * total + done, batch * total));
             System.arraycopy(decoded, 0, vaeOut, b * decoded.length, decoded.length);
             float[] img = decoded;
-            int h = genH;
-            int w = genW;
-            if (req.binning() && (h != reqH || w != reqW)) {
-                img = ImageResize.resizeAndCrop(decoded, 3, h, w, reqH, reqW);
-                h = reqH;
-                w = reqW;
+            int h = sizes.genH();
+            int w = sizes.genW();
+            if (req.binning() && (h != sizes.reqH() || w != sizes.reqW())) {
+                img = ImageResize.resizeAndCrop(decoded, 3, h, w, sizes.reqH(), sizes.reqW());
+                h = sizes.reqH();
+                w = sizes.reqW();
             }
             images.add(toImage(img, h, w));
         }
-        timings.put("decode", (System.nanoTime() - tDec) / 1_000_000);
-        timings.put("total", (System.nanoTime() - t0) / 1_000_000);
+        return images;
+    }
 
+    /**
+     * 7b. Inpainting: the kept region (mask &lt; 0.5) of each output is the start image's own pixels,
+     * both fitted to the output size. The latents there already are the encoded start image, but
+     * the VAE decoder's group norms (statistics over the whole image) and mid-block attention let the
+     * repainted region shift the kept one; pasting makes "keep" mean the pixels the user gave.
+     */
+    private static List<RgbImage> pasteKeptRegion(List<RgbImage> images, ImageToImage start) {
+        List<RgbImage> out = new ArrayList<>();
+        for (RgbImage generated : images) {
+            int w = generated.width();
+            int h = generated.height();
+            RgbImage original = ImageResize.cover(start.image(), w, h);
+            RgbImage mask = ImageResize.cover(start.mask(), w, h);
+            float[] px = generated.samples();
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    if ((mask.sample(x, y, 0) + mask.sample(x, y, 1) + mask.sample(x, y, 2)) / 3f < 0.5f) {
+                        for (int c = 0; c < 3; c++) {
+                            px[3 * (y * w + x) + c] = original.sample(x, y, c);
+                        }
+                    }
+                }
+            }
+            out.add(new RgbImage(w, h, px));
+        }
+        return out;
+    }
+
+    /** The settings behind each image, prompt-major as the images. */
+    private List<Map<String, Object>> describe(GenerationRequest req, Sizes sizes, int steps, PromptEmbeddings prompt) {
         List<Map<String, Object>> meta = new ArrayList<>();
-        for (int p = 0; p < numPrompts; p++) {
-            for (int k = 0; k < n; k++) {
-                meta.add(GenerationMetadata.describe(req, folder, p, k, reqW, reqH, genW, genH, maxLen, steps,
-                        prompt.tokenCounts()[p], prompt.truncated()[p]));
+        for (int p = 0; p < sizes.numPrompts(); p++) {
+            for (int k = 0; k < sizes.imagesPerPrompt(); k++) {
+                Map<String, Object> m = GenerationMetadata.describe(req, folder, p, k, sizes.reqW(), sizes.reqH(),
+                        sizes.genW(), sizes.genH(), sizes.maxLength(), steps, prompt.tokenCounts()[p], prompt.truncated()[p]);
+                GenerationMetadata.addLoras(m, loraMerger.applied());
+                meta.add(m);
             }
         }
-        Trace trace = new Trace(prompt, negative, noise, latentShape, timesteps, latents, vaeOut, genH, genW);
-        return new Result(images, meta, timings, trace);
+        return meta;
+    }
+
+    private static long millisSince(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1_000_000;
     }
 
     /**
@@ -389,17 +627,19 @@ public final class PixArtPipeline implements AutoCloseable {
         }
         float sf = (float) vae.config().scalingFactor();
         float shift = (float) vae.config().shiftFactor();
-        try (NDManager m = Torch.newManager()) {
-            NDArray x = m.create(chw, new Shape(1, 3, h, w)).toDevice(device, false).toType(vae.dtype(), false);
-            try (AutoencoderKL.Moments moments = TiledVae.encodeTiled(vae, x, vaeTiles(),
-                    (done, total) -> { }, cancelled == null ? () -> false : cancelled)) {
-                float[] mean = moments.mean().toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
-                for (int i = 0; i < mean.length; i++) {
-                    mean[i] = (mean[i] - shift) * sf;
+        return withVaeRetry("encode", () -> {
+            try (NDManager m = Torch.newManager()) {
+                NDArray x = m.create(chw, new Shape(1, 3, h, w)).toDevice(device, false).toType(vae.dtype(), false);
+                try (AutoencoderKL.Moments moments = TiledVae.encodeTiled(vae, x, options.vaeTiles(),
+                        (done, total) -> { }, cancelled == null ? () -> false : cancelled)) {
+                    float[] mean = moments.mean().toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
+                    for (int i = 0; i < mean.length; i++) {
+                        mean[i] = (mean[i] - shift) * sf;
+                    }
+                    return mean;
                 }
-                return mean;
             }
-        }
+        });
     }
 
     /** VAE decode of one latent (C, h, w), already divided by the scaling factor → planar (3, H, W), unclamped. */
@@ -413,22 +653,34 @@ public final class PixArtPipeline implements AutoCloseable {
      */
     public float[] decodeLatents(float[] z, int channels, int lh, int lw, BooleanSupplier cancelled,
                                  TiledVae.TileListener progress) {
-        try (NDManager m = Torch.newManager()) {
-            NDArray zt = m.create(z, new Shape(1, channels, lh, lw)).toDevice(device, false).toType(vae.dtype(), false);
-            NDArray out = TiledVae.decodeTiled(vae, zt, vaeTiles(), progress, cancelled);
-            // AutoencoderKL.decode reports NaN/Inf per tile with a specific message
-            return out.toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
-        }
+        return withVaeRetry("decode", () -> {
+            try (NDManager m = Torch.newManager()) {
+                NDArray zt = m.create(z, new Shape(1, channels, lh, lw)).toDevice(device, false).toType(vae.dtype(), false);
+                NDArray out = TiledVae.decodeTiled(vae, zt, options.vaeTiles(), progress, cancelled);
+                // AutoencoderKL.decode reports NaN/Inf per tile with a specific message
+                return out.toType(DataType.FLOAT32, false).toDevice(Device.cpu(), false).toFloatArray();
+            }
+        });
     }
 
     /**
-     * VAE tiling: untiled (exactly the reference) while the image fits the memory budget and, on
-     * the CPU, is at most 1 MP (128 × 128 latent cells — every 1024-class bin); larger images on the
-     * CPU are tiled because the mid-block attention grows with the square of the area.
+     * Runs a VAE call; when a float16 VAE (planned with the float32 retry) produces NaN/Inf, says
+     * so, reloads the VAE in float32 for the rest of the session and runs the call again.
      */
-    private TiledVae.TileOptions vaeTiles() {
-        TiledVae.TileOptions auto = TiledVae.TileOptions.auto();
-        return device.isGpu() ? auto : auto.withMaxUntiledArea(128 * 128);
+    private float[] withVaeRetry(String what, java.util.function.Supplier<float[]> call) {
+        try {
+            return call.get();
+        } catch (VaeException e) {
+            if (vae.dtype() != DataType.FLOAT16 || !options.vaeFloat32Retry()) {
+                throw e;
+            }
+            AutoencoderKL wide = AutoencoderKL.load(folder.component("vae"), device, DataType.FLOAT32);
+            vae.close();
+            vae = wide;
+            running.onNotice("the VAE " + what + " overflowed in float16 (NaN/Inf; the SDXL VAE does): done again in float32, "
+                    + "and in float32 from now on");
+            return call.get();
+        }
     }
 
     /** clamp(x / 2 + 0.5, 0, 1) and planar → interleaved, as the reference's output_type="np". */

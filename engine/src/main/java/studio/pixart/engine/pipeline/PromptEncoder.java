@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import studio.pixart.engine.model.PipelineFolder;
+import studio.pixart.engine.plan.MachineInfo;
+import studio.pixart.engine.plan.Planner;
 import studio.pixart.engine.text.PromptText;
 import studio.pixart.engine.text.T5Encoder;
 import studio.pixart.engine.text.T5Tokenizer;
@@ -29,6 +31,7 @@ public final class PromptEncoder implements AutoCloseable {
     private final PipelineFolder folder;
     private final Device device;
     private final DataType dtype;
+    private final T5Encoder.LoadMode loadMode;
     private final EmbeddingCache diskCache;
     private final boolean trimPadding;
     private final T5Tokenizer tokenizer;
@@ -42,9 +45,16 @@ public final class PromptEncoder implements AutoCloseable {
     };
 
     public PromptEncoder(PipelineFolder folder, Device device, DataType dtype, EmbeddingCache diskCache, boolean trimPadding) {
+        this(folder, device, dtype, null, diskCache, trimPadding);
+    }
+
+    /** {@code loadMode}: how T5 holds its weights (null = T5's default for the device and dtypes). */
+    public PromptEncoder(PipelineFolder folder, Device device, DataType dtype, T5Encoder.LoadMode loadMode,
+                         EmbeddingCache diskCache, boolean trimPadding) {
         this.folder = folder;
         this.device = device;
         this.dtype = dtype;
+        this.loadMode = loadMode;
         this.diskCache = diskCache;
         this.trimPadding = trimPadding;
         this.tokenizer = T5Tokenizer.load(folder.component("tokenizer"));
@@ -53,8 +63,10 @@ public final class PromptEncoder implements AutoCloseable {
 
     /** For the CLI's {@code encode}: reference-exact output (padding encoded too), no disk cache. */
     public static PromptEncoder load(PipelineFolder folder, String device, String dtype) {
-        PipelineOptions o = PipelineOptions.resolve(device, dtype, null, null);
-        return new PromptEncoder(folder, o.device(), o.dtype(), null, false);
+        boolean gpu = Planner.useGpu(device, MachineInfo.gpuStatus().gpuUsable(), MachineInfo.gpuStatus());
+        DataType t = Planner.parseDtype(dtype);
+        return new PromptEncoder(folder, gpu ? Device.gpu() : Device.cpu(),
+                t != null ? t : (gpu ? DataType.FLOAT16 : DataType.FLOAT32), null, false);
     }
 
     public T5Tokenizer tokenizer() {
@@ -64,12 +76,8 @@ public final class PromptEncoder implements AutoCloseable {
     /** Loads T5 now (otherwise on first use). */
     public void loadTextEncoder() {
         if (encoder == null) {
-            encoder = T5Encoder.load(folder.component("text_encoder"), device, dtype);
+            encoder = T5Encoder.load(folder.component("text_encoder"), device, dtype, loadMode);
         }
-    }
-
-    public boolean textEncoderLoaded() {
-        return encoder != null;
     }
 
     public void releaseTextEncoder() {

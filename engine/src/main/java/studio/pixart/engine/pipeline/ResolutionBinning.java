@@ -85,6 +85,23 @@ public final class ResolutionBinning {
         return best;
     }
 
+    /**
+     * {requested height, requested width, generated height, generated width} of a request: a size
+     * of 0 is the start image's (image to image) or the model's default ({@code sampleSize × vaeScale});
+     * with binning the image is generated at the nearest bin and resized back.
+     */
+    public static int[] sizes(int sampleSize, boolean alpha, int vaeScale, GenerationRequest req) {
+        // Image to image without a size keeps the start image's size.
+        ImageToImage start = req.imageToImage();
+        int reqH = req.height() > 0 ? req.height() : start != null ? start.image().height() : sampleSize * vaeScale;
+        int reqW = req.width() > 0 ? req.width() : start != null ? start.image().width() : sampleSize * vaeScale;
+        if (!req.binning()) {
+            return new int[] {reqH, reqW, reqH, reqW};
+        }
+        Bin bin = forSampleSize(sampleSize, alpha).classify(reqH, reqW);
+        return new int[] {reqH, reqW, bin.height(), bin.width()};
+    }
+
     /** The size the image is resized to before the center crop: truncated, may exceed the request. */
     public static int[] resizedSize(int binHeight, int binWidth, int reqHeight, int reqWidth) {
         double scale = Math.max((double) reqHeight / binHeight, (double) reqWidth / binWidth);

@@ -8,6 +8,7 @@ import studio.pixart.engine.image.ImageResize;
 import studio.pixart.engine.image.RgbImage;
 import studio.pixart.engine.model.PipelineFolder;
 import studio.pixart.engine.pipeline.GenerationRequest;
+import studio.pixart.engine.pipeline.ImageToImage;
 import studio.pixart.engine.pipeline.PixArtPipeline;
 import studio.pixart.engine.pipeline.ResolutionBinning;
 import studio.pixart.engine.transformer.TransformerOptions;
@@ -121,18 +122,19 @@ public final class PosterPipeline {
                     check(stop);
                     long tu = System.nanoTime();
                     l.stage(Stage.UPSCALE, 0, 1);
-                    RgbImage up = cover(baseImage, plan.workWidth(), plan.workHeight());
+                    RgbImage up = ImageResize.cover(baseImage, plan.workWidth(), plan.workHeight());
                     l.stage(Stage.UPSCALE, 1, 1);
                     timings.put("upscale", (System.nanoTime() - tu) / 1_000_000);
                     check(stop);
                     pipe.transformer().setKvCompression(kv(plan));
                     GenerationRequest refine = single(req).withSize(plan.workWidth(), plan.workHeight()).withBinning(false);
-                    PixArtPipeline.Result r = pipe.refine(refine, up, plan.strength(), stepListener(l, Stage.REFINE), stop);
+                    PixArtPipeline.Result r = pipe.generate(refine.withImageToImage(ImageToImage.of(up, plan.strength())),
+                            stepListener(l, Stage.REFINE), stop);
                     timings.putAll(prefixed("refine_", r.timingsMillis()));
                     work = r.images().get(0);
                 }
             }
-            RgbImage exact = cover(work, plan.targetWidth(), plan.targetHeight());
+            RgbImage exact = ImageResize.cover(work, plan.targetWidth(), plan.targetHeight());
             Map<String, Object> m = new LinkedHashMap<>(meta);
             m.put("width", plan.targetWidth());
             m.put("height", plan.targetHeight());
@@ -183,39 +185,5 @@ public final class PosterPipeline {
                 l.stage(Stage.DECODE, done, total);
             }
         };
-    }
-
-    /** Lanczos resize to cover (w, h), then a center crop: exact size, aspect kept, no stretching. */
-    public static RgbImage cover(RgbImage img, int w, int h) {
-        if (img.width() == w && img.height() == h) {
-            return img;
-        }
-        double s = Math.max((double) w / img.width(), (double) h / img.height());
-        int rw = Math.max(w, (int) Math.ceil(img.width() * s - 1e-9));
-        int rh = Math.max(h, (int) Math.ceil(img.height() * s - 1e-9));
-        float[] planar = toPlanar(img);
-        float[] resized = ImageResize.lanczos(planar, 3, img.height(), img.width(), rh, rw);
-        float[] cropped = ImageResize.centerCrop(resized, 3, rh, rw, h, w);
-        float[] hwc = new float[3 * w * h];
-        int plane = w * h;
-        for (int c = 0; c < 3; c++) {
-            for (int i = 0; i < plane; i++) {
-                float v = cropped[c * plane + i];
-                hwc[3 * i + c] = v < 0f ? 0f : (v > 1f ? 1f : v);
-            }
-        }
-        return new RgbImage(w, h, hwc);
-    }
-
-    static float[] toPlanar(RgbImage img) {
-        float[] hwc = img.samples();
-        int plane = img.width() * img.height();
-        float[] out = new float[3 * plane];
-        for (int i = 0; i < plane; i++) {
-            for (int c = 0; c < 3; c++) {
-                out[c * plane + i] = hwc[3 * i + c];
-            }
-        }
-        return out;
     }
 }

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import studio.pixart.engine.image.RgbImage;
-import studio.pixart.engine.job.JobEvent;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.PixArtPipeline;
@@ -31,7 +30,7 @@ public final class PreviewRenderer {
     public static final int VAE_PREVIEW_MAX_SIDE = 384;
     public static final double VAE_BUDGET = 0.20;
 
-    public record Rendered(JobEvent.PreviewKind kind, int imageIndex, RgbImage image) {}
+    public record Rendered(PreviewKind kind, int imageIndex, RgbImage image) {}
 
     private final AutoencoderKL vae;
     private final GenerationRequest.PreviewMode mode;
@@ -66,7 +65,7 @@ public final class PreviewRenderer {
         boolean last = s.index() == s.total() - 1;
         if (mode == GenerationRequest.PreviewMode.FAST || mode == GenerationRequest.PreviewMode.BOTH) {
             long t = System.nanoTime();
-            out.accept(new Rendered(JobEvent.PreviewKind.FAST, 0, fastPreview(s.predOriginal(), c, h, w)));
+            out.accept(new Rendered(PreviewKind.FAST, 0, fastPreview(s.predOriginal(), c, h, w)));
             fastNanos += System.nanoTime() - t;
         }
         if (mode == GenerationRequest.PreviewMode.VAE || mode == GenerationRequest.PreviewMode.BOTH) {
@@ -74,7 +73,7 @@ public final class PreviewRenderer {
             boolean within = s.index() == 0 || vaeNanos <= VAE_BUDGET * (elapsed - vaeNanos);
             if ((within || last) && !cancelled.getAsBoolean()) {
                 long t = System.nanoTime();
-                out.accept(new Rendered(JobEvent.PreviewKind.VAE, 0, vaePreview(s.predOriginal(), c, h, w)));
+                out.accept(new Rendered(PreviewKind.VAE, 0, vaePreview(s.predOriginal(), c, h, w)));
                 vaeNanos += System.nanoTime() - t;
             }
         }
@@ -126,13 +125,5 @@ public final class PreviewRenderer {
 
     public long totalMillis() {
         return (vaeNanos + fastNanos) / 1_000_000;
-    }
-
-    public long vaeMillis() {
-        return vaeNanos / 1_000_000;
-    }
-
-    public long fastMillis() {
-        return fastNanos / 1_000_000;
     }
 }

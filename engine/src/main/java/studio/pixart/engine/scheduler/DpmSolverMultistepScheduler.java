@@ -102,70 +102,17 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
     @Override
     public void setTimesteps(int n) {
         StepOrder.checkSteps(CLASS_NAME, n, schedule.numTrainTimesteps, "num_train_timesteps");
-        int last = schedule.lastTimestep(lambdaMinClipped);
-        long[] ts;
-        switch (spacing) {
-            case "linspace": {
-                long[] r = Numerics.reverse(Numerics.roundHalfEven(Numerics.linspace(0, last - 1, n + 1, true)));
-                ts = java.util.Arrays.copyOf(r, n);
-                break;
-            }
-            case "leading": {
-                int ratio = last / (n + 1);
-                ts = new long[n];
-                for (int i = 0; i < n; i++) {
-                    ts[i] = (long) (n - i) * ratio + stepsOffset; // arange(0, n+1)·ratio reversed, last dropped
-                }
-                break;
-            }
-            default: { // trailing
-                double ratio = schedule.numTrainTimesteps / (double) n;
-                ts = Numerics.roundHalfEven(Numerics.arange(last, 0, -ratio));
-                for (int i = 0; i < ts.length; i++) {
-                    ts[i] -= 1;
-                }
-            }
-        }
-        float[] train = schedule.sigmas();
-        double[] sig;
-        if (useKarras || useLuLambdas) {
-            float[] logSigmas = schedule.logSigmas();
-            if (useKarras) {
-                double sMin = sigmaMinOverride != null ? sigmaMinOverride : train[0];
-                double sMax = sigmaMaxOverride != null ? sigmaMaxOverride : train[train.length - 1];
-                sig = Numerics.karras(sMin, sMax, n);
-            } else {
-                // uniform in log-SNR: linear from the largest to the smallest log-sigma
-                double lMin = logSigmas[0];
-                double lMax = logSigmas[logSigmas.length - 1];
-                double[] ramp = Numerics.linspace(0, 1, n, true);
-                sig = new double[n];
-                for (int i = 0; i < n; i++) {
-                    sig[i] = Math.exp(lMax + ramp[i] * (lMin - lMax));
-                }
-            }
-            ts = new long[n];
-            for (int i = 0; i < n; i++) {
-                ts[i] = (long) Math.rint(Numerics.sigmaToT(sig[i], logSigmas));
-            }
-        } else {
-            sig = new double[ts.length];
-            for (int i = 0; i < ts.length; i++) {
-                sig[i] = Numerics.interp(ts[i], train);
-            }
-        }
-        sigmas = new float[sig.length + 1];
-        for (int i = 0; i < sig.length; i++) {
-            sigmas[i] = (float) sig[i];
-        }
-        // final sigma: 0, or the first training sigma (computed as a float32 tensor)
-        sigmas[sig.length] = finalSigmaZero ? 0f : train[0];
-        timesteps = ts;
+        TimestepSpacing.Multistep m = TimestepSpacing.multistep(schedule, n, schedule.lastTimestep(lambdaMinClipped),
+                spacing, stepsOffset, useKarras, useLuLambdas, sigmaMinOverride, sigmaMaxOverride, finalSigmaZero);
+        sigmas = m.sigmas();
+        timesteps = m.timesteps();
         modelOutputs = new float[solverOrder][];
         lowerOrderNums = 0;
         order.reset();
     }
 
+    // numSteps, timestep(i), timesteps(): this block is copied into every scheduler, each copy marked
+    // "Copied from DpmSolverMultistepScheduler"; change them together (SchedulerCopiesTest checks it).
     @Override
     public int numSteps() {
         order.requireReady();

@@ -74,30 +74,7 @@ public final class EulerDiscreteScheduler implements Scheduler {
     public void setTimesteps(int n) {
         int train = schedule.numTrainTimesteps;
         StepOrder.checkSteps(CLASS_NAME, n, train, "num_train_timesteps");
-        double[] ts; // float32 values held in doubles, as numpy would after astype(float32)
-        switch (spacing) {
-            case "linspace":
-                ts = Numerics.reverse(Numerics.linspace(0, train - 1, n, true));
-                for (int i = 0; i < ts.length; i++) {
-                    ts[i] = (float) ts[i];
-                }
-                break;
-            case "leading": {
-                int ratio = train / n;
-                ts = new double[n];
-                for (int i = 0; i < n; i++) {
-                    ts[i] = (float) ((float) ((long) (n - 1 - i) * ratio) + stepsOffset);
-                }
-                break;
-            }
-            default: { // trailing
-                double[] a = Numerics.arange(train, 0, -(train / (double) n));
-                ts = new double[a.length];
-                for (int i = 0; i < a.length; i++) {
-                    ts[i] = (float) ((float) Math.rint(a[i]) - 1f);
-                }
-            }
-        }
+        double[] ts = TimestepSpacing.eulerTimesteps(spacing, train, n, stepsOffset);
         float[] train32 = schedule.sigmas();
         double[] sig;
         if (!logLinear) {
@@ -140,6 +117,7 @@ public final class EulerDiscreteScheduler implements Scheduler {
         order.reset();
     }
 
+    // Copied from DpmSolverMultistepScheduler: numSteps, timestep(i), timesteps().
     @Override
     public int numSteps() {
         order.requireReady();

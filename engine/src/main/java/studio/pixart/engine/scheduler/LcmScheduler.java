@@ -67,6 +67,7 @@ public final class LcmScheduler implements Scheduler {
         order.reset();
     }
 
+    // Copied from DpmSolverMultistepScheduler: numSteps, timestep(i), timesteps().
     @Override
     public int numSteps() {
         order.requireReady();

@@ -150,6 +150,7 @@ public final class SaSolverScheduler implements Scheduler {
         order.reset();
     }
 
+    // Copied from DpmSolverMultistepScheduler: numSteps, timestep(i), timesteps().
     @Override
     public int numSteps() {
         order.requireReady();

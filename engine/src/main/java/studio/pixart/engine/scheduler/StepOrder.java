@@ -46,10 +46,6 @@ final class StepOrder {
         }
     }
 
-    boolean isFirst() {
-        return next < 0;
-    }
-
     void advance(int stepIndex) {
         next = stepIndex + 1;
     }

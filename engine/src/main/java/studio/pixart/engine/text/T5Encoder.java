@@ -16,6 +16,7 @@ import java.util.Random;
 import studio.pixart.engine.io.Checkpoint;
 import studio.pixart.engine.io.ConfigException;
 import studio.pixart.engine.io.TensorDType;
+import studio.pixart.engine.nd.Activations;
 import studio.pixart.engine.nd.Torch;
 
 /**
@@ -441,14 +442,8 @@ public final class T5Encoder implements AutoCloseable {
 
     /** wo(gelu_tanh(wi_0 x) * wi_1 x); the product is cast to wo's dtype (float32 in float16 mode). */
     private NDArray feedForward(NDArray x, Block w) {
-        NDArray gated = geluTanh(linear(x, w.wi0())).mul(linear(x, w.wi1()));
+        NDArray gated = Activations.geluTanh(linear(x, w.wi0())).mul(linear(x, w.wi1()));
         return linear(gated.toType(w.wo().getDataType(), false), w.wo());
-    }
-
-    /** gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) — DJL's native gelu is the erf form. */
-    private static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) Math.sqrt(2.0 / Math.PI));
-        return x.mul(0.5f).mul(inner.tanh().add(1f));
     }
 
     /** T5LayerNorm: x / sqrt(mean(x^2) + eps) in float32, cast to the gain's dtype, times the gain. */

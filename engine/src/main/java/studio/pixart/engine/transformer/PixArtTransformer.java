@@ -22,6 +22,7 @@ import java.util.Set;
 import studio.pixart.engine.io.Checkpoint;
 import studio.pixart.engine.io.ConfigException;
 import studio.pixart.engine.io.SafetensorsException;
+import studio.pixart.engine.nd.Activations;
 import studio.pixart.engine.nd.Torch;
 
 /**
@@ -62,6 +63,12 @@ public final class PixArtTransformer implements AutoCloseable {
     private final Device device;
     private final DataType dtype;
     private final NDManager weights;
+    /** Every Linear by module name ({@code transformer_blocks.0.attn1.to_q}), the LoRA targets. */
+    private final Map<String, Linear> linears = new LinkedHashMap<>();
+    /** Owns weights swapped in by {@link #replaceLinearWeight} (the loaded weights' manager is capped). */
+    private NDManager replaced;
+    /** The folder the weights came from (null for random weights): the source to restore from. */
+    private Path sourceDir;
 
     // 1. patch embedding
     private final NDArray patchWeight;
@@ -83,7 +90,21 @@ public final class PixArtTransformer implements AutoCloseable {
     private final NDArray normOnes;
     private final NDArray normZeros;
 
-    private record Linear(NDArray weightT, NDArray bias) {
+    /**
+     * y = x·Wᵀ + b. The weight can be swapped for a LoRA-merged one ({@link #replaceLinearWeight});
+     * it is never written in place (it may wrap a read-only file mapping).
+     */
+    private static final class Linear {
+        private NDArray weight;
+        private NDArray weightT;
+        private final NDArray bias;
+
+        Linear(NDArray weight, NDArray bias) {
+            this.weight = weight;
+            this.weightT = weight.transpose(); // a view; x.matMul(w^T) lets BLAS read it transposed, no copy
+            this.bias = bias;
+        }
+
         NDArray apply(NDArray x) {
             NDArray y = x.matMul(weightT);
             return bias == null ? y : y.add(bias);
@@ -94,7 +115,7 @@ public final class PixArtTransformer implements AutoCloseable {
     private record Mlp(Linear first, Linear second, boolean gelu) {
         NDArray apply(NDArray x) {
             NDArray h = first.apply(x);
-            return second.apply(gelu ? geluTanh(h) : silu(h));
+            return second.apply(gelu ? Activations.geluTanh(h) : silu(h));
         }
     }
 
@@ -180,7 +201,9 @@ public final class PixArtTransformer implements AutoCloseable {
                     return ckpt.shape(name);
                 }
             };
-            return build(cfg, options, device, dtype, m, src);
+            PixArtTransformer t = build(cfg, options, device, dtype, m, src);
+            t.sourceDir = transformerDir;
+            return t;
         }
     }
 
@@ -295,17 +318,17 @@ public final class PixArtTransformer implements AutoCloseable {
         normZeros = m.zeros(new Shape(d), dtype);
     }
 
-    private static Linear linear(WeightSource src, String name, long in, long out, boolean bias) {
-        NDArray w = src.get(name + ".weight", out, in);
-        // transpose is a view; x.matMul(w^T) lets BLAS read it transposed, no copy
-        return new Linear(w.transpose(), bias ? src.get(name + ".bias", out) : null);
+    private Linear linear(WeightSource src, String name, long in, long out, boolean bias) {
+        Linear l = new Linear(src.get(name + ".weight", out, in), bias ? src.get(name + ".bias", out) : null);
+        linears.put(name, l);
+        return l;
     }
 
-    private static Mlp mlp(WeightSource src, String prefix, long in, long hidden, long out, boolean gelu) {
+    private Mlp mlp(WeightSource src, String prefix, long in, long hidden, long out, boolean gelu) {
         return new Mlp(linear(src, prefix + ".linear_1", in, hidden, true), linear(src, prefix + ".linear_2", hidden, out, true), gelu);
     }
 
-    private static Attention attention(WeightSource src, String prefix, long dim, long kvDim, boolean bias) {
+    private Attention attention(WeightSource src, String prefix, long dim, long kvDim, boolean bias) {
         return new Attention(linear(src, prefix + "to_q", dim, dim, bias), linear(src, prefix + "to_k", kvDim, dim, bias),
                 linear(src, prefix + "to_v", kvDim, dim, bias), linear(src, prefix + "to_out.0", dim, dim, true));
     }
@@ -576,7 +599,7 @@ public final class PixArtTransformer implements AutoCloseable {
         for (long start = 0; start < n; start += rows) {
             try (NDManager chunk = scope.newSubManager()) {
                 NDArray xc = x.get(chunk, new NDIndex(":, {}:{}, :", start, Math.min(n, start + rows)));
-                NDArray part = blk.ffOut().apply(geluTanh(blk.ffIn().apply(xc)));
+                NDArray part = blk.ffOut().apply(Activations.geluTanh(blk.ffIn().apply(xc)));
                 part.attach(scope);
                 parts.add(part);
             }
@@ -678,12 +701,6 @@ public final class PixArtTransformer implements AutoCloseable {
         return x.mul(Activation.sigmoid(x));
     }
 
-    /** GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-    private static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) Math.sqrt(2 / Math.PI));
-        return x.mul(inner.tanh().add(1)).mul(0.5f);
-    }
-
     /** A private copy of a caller's array in {@code scope}, on the model's device and in {@code type}. */
     private NDArray input(NDArray a, NDManager scope, DataType type) {
         NDArray c = a.toDevice(device, true);
@@ -703,8 +720,77 @@ public final class PixArtTransformer implements AutoCloseable {
         }
     }
 
+    // ---- LoRA support: Linear weights by module name ------------------------------------------
+
+    /** The Linear modules' weight shapes [out, in] by module name, in model order. */
+    public Map<String, long[]> linearShapes() {
+        Map<String, long[]> out = new LinkedHashMap<>();
+        linears.forEach((k, v) -> out.put(k, v.weight.getShape().getShape()));
+        return out;
+    }
+
+    /** The current weight [out, in] of a Linear module (owned by the transformer; do not close). */
+    public NDArray linearWeight(String module) {
+        Linear l = linears.get(module);
+        if (l == null) {
+            throw new IllegalArgumentException("the transformer has no Linear module '" + module + "'");
+        }
+        return l.weight;
+    }
+
+    /**
+     * Swaps a Linear's weight for {@code weight} (same shape; converted to the compute dtype and
+     * device; the transformer takes ownership of the result, which may be {@code weight} itself). The previous weight is freed, unless it is still
+     * the loaded one in the capped manager, in which case closing it releases its memory (or its
+     * file mapping). Call on the thread that runs forward.
+     */
+    public void replaceLinearWeight(String module, NDArray weight) {
+        Linear l = linears.get(module);
+        if (l == null) {
+            throw new IllegalArgumentException("the transformer has no Linear module '" + module + "'");
+        }
+        if (!weight.getShape().equals(l.weight.getShape())) {
+            throw new IllegalArgumentException(module + ": new weight " + weight.getShape() + " != " + l.weight.getShape());
+        }
+        if (replaced == null) {
+            replaced = Torch.engine().newBaseManager(device);
+        }
+        NDArray w = weight.toDevice(device, false).toType(dtype, false);
+        w.attach(replaced); // takes ownership (of weight itself when it is already on device and dtype)
+        NDArray old = l.weight;
+        NDArray oldT = l.weightT;
+        l.weight = w;
+        l.weightT = w.transpose();
+        oldT.close();
+        old.close();
+    }
+
+    /** Loads the given modules' weights again from the checkpoint folder, undoing any replacement exactly. */
+    public void restoreLinearWeights(java.util.Collection<String> modules) {
+        if (modules.isEmpty()) {
+            return;
+        }
+        if (sourceDir == null) {
+            throw new IllegalStateException("random-weight transformer: there is no file to restore weights from");
+        }
+        try (Checkpoint ckpt = Checkpoint.open(sourceDir); NDManager tmp = Torch.engine().newBaseManager(device)) {
+            for (String module : modules) {
+                NDArray w = ckpt.load(module + ".weight", tmp, dtype);
+                replaceLinearWeight(module, w);
+            }
+        }
+    }
+
+    /** True when the weights came from a folder, so {@link #restoreLinearWeights} works. */
+    public boolean canRestoreWeights() {
+        return sourceDir != null;
+    }
+
     @Override
     public void close() {
+        if (replaced != null) {
+            replaced.close();
+        }
         weights.close();
     }
 }

@@ -157,6 +157,21 @@ public final class TiledVae {
         return (long) (SLACK * bytesPerElement * (batch * peak + attention));
     }
 
+    /** What a decode or encode of an h×w latent grid will do: its tile and the tile's working memory. */
+    public record Estimate(int tileHeight, int tileWidth, boolean tiled, long workBytes) {}
+
+    /** The tile {@link #decodeTiled} chooses for an h×w latent grid with {@code options}, and its estimate. */
+    public static Estimate planDecode(VaeConfig c, int batch, int h, int w, TileOptions options, int bytesPerElement) {
+        int[] t = chooseTile(options, h, w, (th, tw) -> estimateDecodeBytes(c, batch, th, tw, bytesPerElement));
+        return new Estimate(t[0], t[1], t[0] < h || t[1] < w, estimateDecodeBytes(c, batch, t[0], t[1], bytesPerElement));
+    }
+
+    /** As {@link #planDecode}, for {@link #encodeTiled} of the pixels of an h×w latent grid. */
+    public static Estimate planEncode(VaeConfig c, int batch, int h, int w, TileOptions options, int bytesPerElement) {
+        int[] t = chooseTile(options, h, w, (th, tw) -> estimateEncodeBytes(c, batch, th, tw, bytesPerElement));
+        return new Estimate(t[0], t[1], t[0] < h || t[1] < w, estimateEncodeBytes(c, batch, t[0], t[1], bytesPerElement));
+    }
+
     // ------------------------------------------------------------------------------------------
     // Encode
     // ------------------------------------------------------------------------------------------

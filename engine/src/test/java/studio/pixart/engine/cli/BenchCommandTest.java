@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import studio.pixart.engine.Golden;
 import studio.pixart.engine.image.RgbImage;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.pipeline.GenerationRequest;
@@ -82,6 +83,32 @@ class BenchCommandTest {
         assertTrue(r.err().contains("multiple of 16"), r.err());
         CliTest.Run kv = CliTest.run("bench", "--size", "256", "--kv-compress", "maybe");
         assertEquals(1, kv.code());
-        assertTrue(kv.err().contains("on or off"), kv.err());
+        assertTrue(kv.err().contains("on, off or compare"), kv.err());
+    }
+
+    @Test
+    void goldensModeRunsReferenceCasesOnTheChosenDeviceAndPrintsTheirErrors() {
+        CliTest.Run r = CliTest.run("bench", "--goldens", Golden.ROOT.toString(), "--cases", "pipe_fox",
+                "--device", "cpu", "--dtype", "float32");
+        assertEquals(0, r.code(), r.out() + r.err());
+        String row = r.out().lines().filter(l -> l.startsWith("pipe_fox_16x16_cfg4.5_4steps")).findFirst().orElseThrow();
+        String[] cols = row.trim().split("\\s+");
+        assertEquals("cpu", cols[1]);
+        assertEquals("float32", cols[2]);
+        for (int c = 4; c <= 6; c++) {
+            double err = Double.parseDouble(cols[c]);
+            assertTrue(err >= 0 && err <= 1e-4, "error column " + c + " of " + row);
+        }
+        assertTrue(r.out().contains("1 of 1 cases within their rule"), r.out());
+    }
+
+    @Test
+    void goldensModeNamesWhatIsMissing(@TempDir Path empty) {
+        CliTest.Run none = CliTest.run("bench", "--goldens", empty.toString(), "--device", "cpu");
+        assertEquals(1, none.code());
+        assertTrue(none.err().contains("cases") && none.err().contains("pipeline"), none.err());
+        CliTest.Run filtered = CliTest.run("bench", "--goldens", Golden.ROOT.toString(), "--cases", "no-such-case", "--device", "cpu");
+        assertEquals(1, filtered.code());
+        assertTrue(filtered.err().contains("no-such-case"), filtered.err());
     }
 }

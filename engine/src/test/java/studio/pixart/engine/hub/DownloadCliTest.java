@@ -64,7 +64,7 @@ class DownloadCliTest {
         assertTrue(r.err.contains("done: " + repo.files().size() + " files downloaded"), r.err);
         assertTrue(r.err.contains("pixart generate --model " + REPO), r.err);
         assertFalse(r.err.contains("\r"), "no bar redrawing without a terminal");
-        Run again = cli("download", REPO, "--endpoint", hub.endpoint().toString(), "--cache-dir", cache.toString());
+        Run again = cli("download", REPO + "@" + repo.commit(), "--endpoint", hub.endpoint().toString(), "--cache-dir", cache.toString());
         assertEquals(0, again.code, again.err);
         assertTrue(again.err.contains("done: 0 files downloaded (0.0 kB), " + repo.files().size() + " already in the cache"), again.err);
     }

@@ -31,6 +31,7 @@ import studio.pixart.engine.pipeline.GenerationRequest.PreviewMode;
 import studio.pixart.engine.pipeline.PipelineOptions;
 import studio.pixart.engine.pipeline.PixArtPipeline;
 import studio.pixart.engine.preview.LatentPreview;
+import studio.pixart.engine.preview.PreviewKind;
 
 /**
  * The job API on the tiny golden pipeline (2 layers, 16 channels; a 16 × 16 image is an 8 × 8
@@ -54,7 +55,8 @@ class EngineServiceTest {
 
     static GenerationRequest request(int steps, int size, PreviewMode preview) {
         return new GenerationRequest(TINY, List.of("a red fox in the snow"), List.of(), 42, steps, 4.5, "dpm",
-                size, size, 16, false, 1, "cpu", "float32", preview, GenerationRequest.KvCompressionMode.OFF);
+                size, size, 16, false, 1, "cpu", "float32", preview, GenerationRequest.KvCompressionMode.OFF,
+                GenerationRequest.SeedMode.BATCH, null, List.of(), "auto");
     }
 
     /** Records every event of a job in arrival order; an optional hook runs on the delivery thread. */
@@ -104,7 +106,13 @@ class EngineServiceTest {
         List<JobEvent> ev = List.copyOf(rec.events);
         assertInstanceOf(JobEvent.Queued.class, ev.get(0));
         int i = 1;
-        while (ev.get(i) instanceof JobEvent.LoadingModel) {
+        // when the model loads: first the plan (device, precision, memory, why not the GPU), then the components
+        if (ev.get(i) instanceof JobEvent.LoadingModel || ev.get(i) instanceof JobEvent.Notice) {
+            JobEvent.Notice plan = assertInstanceOf(JobEvent.Notice.class, ev.get(i), ev::toString);
+            assertTrue(plan.message().startsWith("plan: CPU float32 \u00b7 ~") && plan.message().contains(" RAM \u00b7 memory "),
+                    plan::toString);
+        }
+        while (ev.get(i) instanceof JobEvent.LoadingModel || ev.get(i) instanceof JobEvent.Notice) {
             i++;
         }
         JobEvent.TextEncoded text = assertInstanceOf(JobEvent.TextEncoded.class, ev.get(i++), ev::toString);
@@ -147,7 +155,7 @@ class EngineServiceTest {
         List<JobEvent.Preview> previews = rec.all(JobEvent.Preview.class);
         JobEvent.Preview last = previews.get(previews.size() - 1);
         assertEquals(4, last.step(), "the last step's preview is always delivered");
-        assertEquals(JobEvent.PreviewKind.FAST, last.kind());
+        assertEquals(PreviewKind.FAST, last.kind());
         // Previews never overtake their Step event.
         int stepsSeen = 0;
         for (JobEvent e : List.copyOf(rec.events)) {
@@ -338,10 +346,10 @@ class EngineServiceTest {
         JobEvent.Finished plain = run(req, new Recorder());
         Recorder rec = new Recorder();
         JobEvent.Finished withPreviews = run(req.withPreview(PreviewMode.BOTH), rec);
-        assertFalse(rec.all(JobEvent.Preview.class).stream().noneMatch(p -> p.kind() == JobEvent.PreviewKind.VAE),
+        assertFalse(rec.all(JobEvent.Preview.class).stream().noneMatch(p -> p.kind() == PreviewKind.VAE),
                 "VAE previews were produced");
         JobEvent.Preview vae = rec.all(JobEvent.Preview.class).stream()
-                .filter(p -> p.kind() == JobEvent.PreviewKind.VAE).findFirst().orElseThrow();
+                .filter(p -> p.kind() == PreviewKind.VAE).findFirst().orElseThrow();
         assertEquals(16, vae.image().width(), "a 16 px image previews at full size");
         assertArrayEquals(plain.images().get(0).samples(), withPreviews.images().get(0).samples());
         assertTrue(withPreviews.timings().get("previews") != null);

@@ -22,6 +22,8 @@ import studio.pixart.engine.model.ModelLocator;
 import studio.pixart.engine.nd.Torch;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.GenerationRequest.PreviewMode;
+import studio.pixart.engine.poster.PosterPipeline;
+import studio.pixart.engine.preview.PreviewKind;
 
 /**
  * Poster jobs through the engine's job service, with the tiny PixArt-Σ pipeline whose VAE
@@ -49,7 +51,8 @@ class PosterJobTest {
 
     static GenerationRequest request(int steps, PreviewMode preview) {
         return new GenerationRequest(MODEL, List.of("a lighthouse at night"), List.of(), 5, steps, 1.0, "dpm",
-                0, 0, 16, false, 1, "cpu", "float32", preview, GenerationRequest.KvCompressionMode.AUTO);
+                0, 0, 16, false, 1, "cpu", "float32", preview, GenerationRequest.KvCompressionMode.AUTO,
+                GenerationRequest.SeedMode.BATCH, null, List.of(), "auto");
     }
 
     @Test
@@ -67,21 +70,22 @@ class PosterJobTest {
         assertEquals(640, fin.metadata().get(0).get("width"));
         assertTrue(fin.timings().containsKey("export"), fin.timings()::toString);
 
-        List<String> stages = new java.util.ArrayList<>();
+        List<PosterPipeline.Stage> stages = new java.util.ArrayList<>();
         for (JobEvent.Stage s : rec.all(JobEvent.Stage.class)) {
             if (stages.isEmpty() || !stages.get(stages.size() - 1).equals(s.stage())) {
                 stages.add(s.stage());
             }
         }
         // the base image is decoded once before the upscale, the refined one at the end
-        assertEquals(List.of("base", "decode", "upscale", "refine", "decode"), stages);
+        assertEquals(List.of(PosterPipeline.Stage.BASE, PosterPipeline.Stage.DECODE, PosterPipeline.Stage.UPSCALE,
+                PosterPipeline.Stage.REFINE, PosterPipeline.Stage.DECODE), stages);
         for (JobEvent.Stage s : rec.all(JobEvent.Stage.class)) {
             assertTrue(s.done() >= 0 && s.done() <= s.total(), s::toString);
         }
         // base: 2 steps, refinement: strength 0.5 of 2 = 1 step, each with its Step event and a fast preview
         assertEquals(3, rec.all(JobEvent.Step.class).size(), rec.events::toString);
         assertFalse(rec.all(JobEvent.Preview.class).isEmpty(), "live previews of the x0 estimate");
-        assertTrue(rec.all(JobEvent.Preview.class).stream().allMatch(p -> p.kind() == JobEvent.PreviewKind.FAST));
+        assertTrue(rec.all(JobEvent.Preview.class).stream().allMatch(p -> p.kind() == PreviewKind.FAST));
         // the refinement's preview is the latent of the 640 x 384 work size (8x down-sampled)
         assertTrue(rec.all(JobEvent.Preview.class).stream().anyMatch(p -> p.image().width() == 80 && p.image().height() == 48),
                 rec.all(JobEvent.Preview.class)::toString);
@@ -105,7 +109,7 @@ class PosterJobTest {
         java.util.concurrent.CountDownLatch submitted = new java.util.concurrent.CountDownLatch(1);
         EngineServiceTest.Recorder rec = new EngineServiceTest.Recorder(e -> {
             // cancelled as the refinement starts (VAE encode, then 3 steps): it stops between steps
-            if (e instanceof JobEvent.Stage s && s.stage().equals("upscale") && s.done() == 1) {
+            if (e instanceof JobEvent.Stage s && s.stage() == PosterPipeline.Stage.UPSCALE && s.done() == 1) {
                 awaitQuietly(submitted);
                 handle[0].cancel();
             }
@@ -116,7 +120,7 @@ class PosterJobTest {
         JobEvent end = EngineServiceTest.await(handle[0]);
         assertInstanceOf(JobEvent.Cancelled.class, end, () -> "ended with " + end + " after " + rec.events);
         assertEquals(JobHandle.State.CANCELLED, handle[0].state());
-        assertTrue(rec.all(JobEvent.Stage.class).stream().noneMatch(s -> s.stage().equals("refine") && s.done() == s.total()),
+        assertTrue(rec.all(JobEvent.Stage.class).stream().noneMatch(s -> s.stage() == PosterPipeline.Stage.REFINE && s.done() == s.total()),
                 () -> "the refinement did not finish: " + rec.events);
         assertFalse(Files.exists(out), "nothing written");
         // the worker goes on: the next job runs normally

@@ -35,7 +35,8 @@ class SoakTest {
 
     static GenerationRequest request(long seed) {
         return new GenerationRequest(TINY, List.of("a lighthouse on a cliff at dusk"), List.of(), seed, STEPS, 4.5, "dpm",
-                64, 64, 16, false, 1, "cpu", "float32", PreviewMode.FAST, GenerationRequest.KvCompressionMode.OFF);
+                64, 64, 16, false, 1, "cpu", "float32", PreviewMode.FAST, GenerationRequest.KvCompressionMode.OFF,
+                GenerationRequest.SeedMode.BATCH, null, List.of(), "auto");
     }
 
     static JobEvent await(JobHandle h) {

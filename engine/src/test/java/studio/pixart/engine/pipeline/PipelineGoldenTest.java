@@ -2,7 +2,6 @@ package studio.pixart.engine.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,32 +13,7 @@ import studio.pixart.engine.nd.Torch;
 /** Every pipeline golden, end to end: prompt → ids → T5 → noise → loop → VAE → resize → image. */
 class PipelineGoldenTest {
     static GenerationRequest requestFor(Golden g) {
-        JsonNode call = g.params().get("call");
-        List<String> prompts = new ArrayList<>();
-        if (call.get("prompt").isArray()) {
-            call.get("prompt").forEach(p -> prompts.add(p.asText()));
-        } else {
-            prompts.add(call.get("prompt").asText());
-        }
-        List<String> negatives = new ArrayList<>();
-        JsonNode neg = call.get("negative_prompt");
-        if (neg != null && !neg.isNull()) {
-            if (neg.isArray()) {
-                neg.forEach(p -> negatives.add(p.asText()));
-            } else {
-                negatives.add(neg.asText());
-            }
-        }
-        String sampler = switch (call.path("scheduler").asText("DPMSolverMultistepScheduler")) {
-            case "DDIMScheduler" -> "ddim";
-            case "EulerDiscreteScheduler" -> "euler";
-            default -> "dpm";
-        };
-        return new GenerationRequest(g.params().get("pipeline_path").asText(), prompts, negatives,
-                call.get("seed").asLong(), call.get("num_inference_steps").asInt(), call.get("guidance_scale").asDouble(),
-                sampler, call.get("width").asInt(), call.get("height").asInt(), call.get("max_sequence_length").asInt(),
-                call.path("use_resolution_binning").asBoolean(false), call.path("num_images_per_prompt").asInt(1),
-                "cpu", "float32", GenerationRequest.PreviewMode.NONE, GenerationRequest.KvCompressionMode.OFF);
+        return ReferenceCase.request(g.params(), "cpu", "float32");
     }
 
     @ParameterizedTest

@@ -37,7 +37,8 @@ class PosterContentionTest {
         PipelineFolder folder = PipelineFolder.open(Golden.model("tiny-pixart-sigma").toString());
         GenerationRequest req = GenerationRequest.of(folder.root().toString(), "a lighthouse at dusk").withSeed(5);
         req = new GenerationRequest(req.model(), req.prompts(), req.negativePrompts(), 5, 4, 4.5, "dpm", 0, 0, 0, false, 1,
-                "cpu", "float32", GenerationRequest.PreviewMode.NONE, GenerationRequest.KvCompressionMode.OFF);
+                "cpu", "float32", GenerationRequest.PreviewMode.NONE, GenerationRequest.KvCompressionMode.OFF,
+                GenerationRequest.SeedMode.BATCH, null, java.util.List.of(), "auto");
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> noise = new ArrayList<>();
         // CI: the GC churn alone (cheap); the stress command adds a busy thread per core

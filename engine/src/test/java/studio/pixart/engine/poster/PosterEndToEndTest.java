@@ -100,7 +100,7 @@ class PosterEndToEndTest {
         try (PixArtPipeline pipe = PixArtPipeline.load(folder, PipelineOptions.cpu(), null)) {
             GenerationRequest req = new GenerationRequest(MODEL, List.of("a lighthouse"), List.of(), 1, 4, 1.0, "dpm",
                     0, 0, 16, false, 1, "cpu", "float32", GenerationRequest.PreviewMode.NONE,
-                    GenerationRequest.KvCompressionMode.OFF);
+                    GenerationRequest.KvCompressionMode.OFF, GenerationRequest.SeedMode.BATCH, null, List.of(), "auto");
             PosterPipeline.Plan plan = PosterPipeline.plan(folder, 1024, 576, 0.5, false,
                     GenerationRequest.KvCompressionMode.OFF, 2);
             AtomicBoolean cancel = new AtomicBoolean();

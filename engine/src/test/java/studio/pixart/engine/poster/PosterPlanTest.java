@@ -60,7 +60,7 @@ class PosterPlanTest {
         float[] s = new float[30 * 20 * 3];
         java.util.Arrays.fill(s, 0.4f);
         RgbImage flat = new RgbImage(30, 20, s);
-        RgbImage big = PosterPipeline.cover(flat, 97, 41);
+        RgbImage big = ImageResize.cover(flat, 97, 41);
         assertEquals(97, big.width());
         assertEquals(41, big.height());
         for (float v : big.samples()) {

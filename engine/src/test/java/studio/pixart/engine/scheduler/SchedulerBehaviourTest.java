@@ -166,10 +166,11 @@ class SchedulerBehaviourTest {
         assertEquals("DPMSolverMultistepScheduler", Scheduler.fromConfig(pixart).className());
         assertEquals("LCMScheduler", Schedulers.create("LCM", pixart).className());
         assertMessage(assertThrows(IllegalArgumentException.class, () -> Schedulers.create("heun", pixart)),
-                "unknown scheduler \"heun\"", "dpm, ddim, euler, lcm, sa");
+                "unknown sampler \"heun\"", "dpm, dpm-karras, dpm-sde, dpm-sde-karras, dpm3, euler, euler-karras, "
+                        + "euler-a, unipc, unipc-karras, ddim, lcm, sa");
         assertMessage(assertThrows(ConfigException.class,
-                () -> Scheduler.fromConfig(config("_class_name", "\"UniPCMultistepScheduler\""))),
-                "UniPCMultistepScheduler", "not supported");
+                () -> Scheduler.fromConfig(config("_class_name", "\"HeunDiscreteScheduler\""))),
+                "HeunDiscreteScheduler", "not supported");
         // SA-Solver does not accept the PixArt algorithm_type unless built through create("sa")
         assertMessage(assertThrows(ConfigException.class,
                 () -> Scheduler.fromConfig(config("_class_name", "\"SASolverScheduler\""))),
