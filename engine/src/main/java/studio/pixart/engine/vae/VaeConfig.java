@@ -29,6 +29,9 @@ public record VaeConfig(
         if (blockOutChannels.length == 0) {
             throw new ConfigException("block_out_channels must list at least one width");
         }
+        if (normNumGroups <= 0) { // before the divisibility check below (found by fuzzing: norm_num_groups 0)
+            throw new ConfigException("norm_num_groups must be positive, got " + normNumGroups);
+        }
         for (int c : blockOutChannels) {
             if (c <= 0 || c % normNumGroups != 0) {
                 throw new ConfigException("block_out_channels " + Arrays.toString(blockOutChannels)
