@@ -293,4 +293,27 @@ class StudioDefectsTest {
             assertNotNull(e.getMessage());
         }
     }
+
+    @Test
+    void d13ExportsAndHistoryImagesFollowTheUmask() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(data.getFileSystem().supportedFileAttributeViews().contains("posix"),
+                "file modes need a POSIX file system");
+        open();
+        loadTiny();
+        generate("a tidy file", 3, 2);
+        await(() -> vm.history.items.size() == 1);
+        Path exported = data.resolve("exported.png");
+        vm.canvas.export(exported, null);
+        vm.awaitIo();
+        // what the umask gives any new file is the oracle: images must come out the same
+        Path probe = Files.createFile(data.resolve("probe"));
+        var expected = Files.getPosixFilePermissions(probe);
+        assertEquals(expected, Files.getPosixFilePermissions(exported), "export");
+        try (var images = Files.list(data.resolve("images"))) {
+            for (Path p : images.toList()) {
+                assertEquals(expected, Files.getPosixFilePermissions(p), "history image " + p.getFileName());
+            }
+        }
+        assertEquals(expected, Files.getPosixFilePermissions(data.resolve("settings.json")), "settings.json");
+    }
 }

@@ -37,7 +37,9 @@ public final class HistoryStore implements AutoCloseable {
 
     public static HistoryStore open(Path dataDir) throws IOException {
         Files.createDirectories(dataDir);
-        String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("history") + ";DB_CLOSE_ON_EXIT=FALSE";
+        // WRITE_DELAY=0: a commit reaches the file at once. H2's default (up to 1 s later, from a
+        // background thread) lost every entry of the last second when the studio was killed.
+        String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("history") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0";
         try {
             Connection c = DriverManager.getConnection(url, "studio", "");
             try (Statement s = c.createStatement()) {
@@ -77,8 +79,41 @@ public final class HistoryStore implements AutoCloseable {
         void write(Path file) throws IOException;
     }
 
-    /** Stores an entry; {@code fullImage} (may be null) writes the full PNG into images/, which is linked. */
+    /**
+     * Stores an entry; {@code fullImage} (may be null) writes the full PNG into images/, which is linked.
+     * One transaction: a crash (even kill -9) in the middle leaves neither the row nor a link to a
+     * missing image; at worst an unlinked complete image file (written atomically) stays behind.
+     */
     public synchronized HistoryEntry add(HistoryEntry e, ImageWriter fullImage) throws IOException {
+        try {
+            db.setAutoCommit(false);
+            HistoryEntry stored = insert(e, fullImage);
+            db.commit();
+            return stored;
+        } catch (SQLException ex) {
+            rollback();
+            throw new IOException("cannot save to the history database: " + ex.getMessage(), ex);
+        } catch (IOException | RuntimeException ex) {
+            rollback();
+            throw ex;
+        } finally {
+            try {
+                db.setAutoCommit(true);
+            } catch (SQLException ignored) {
+                // reported by the next statement
+            }
+        }
+    }
+
+    private void rollback() {
+        try {
+            db.rollback();
+        } catch (SQLException ignored) {
+            // the connection is gone; nothing was committed
+        }
+    }
+
+    private HistoryEntry insert(HistoryEntry e, ImageWriter fullImage) throws IOException, SQLException {
         try (PreparedStatement ps = db.prepareStatement("""
                 INSERT INTO images(created, status, image_index, prompt, negative_prompt, settings_json, seed, model,
                   model_label, width, height, timings_json, thumbnail, image_file, message)
@@ -117,8 +152,6 @@ public final class HistoryStore implements AutoCloseable {
                 stored = stored.withImageFile(name);
             }
             return stored;
-        } catch (SQLException ex) {
-            throw new IOException("cannot save to the history database: " + ex.getMessage(), ex);
         }
     }
 

@@ -140,37 +140,32 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        CliChecks.range("--matmul", matmulSize, 64, 8192);
         if (goldens != null) {
             return ReferenceCaseRun.runAll(goldens, cases, device, dtype, out);
         }
         if (loraRank != 0) {
-            if (loraRank < 1 || loraRank > 1152) {
-                throw new IllegalArgumentException("--lora RANK must be between 1 and 1152, got " + loraRank);
-            }
+            CliChecks.range("--lora", loraRank, 1, 1152);
             out.printf("matmul %d×%d×%d float32 through libtorch: %.1f GFLOP/s (median of 5)%n", matmulSize, matmulSize,
                     matmulSize, matmulGflops(matmulSize, 5, Device.cpu(), DataType.FLOAT32));
             LoraBench.run(out, loraRank, seed);
             return 0;
         }
-        if (size < 16 || size % 16 != 0) {
-            throw new IllegalArgumentException("--size must be a positive multiple of 16 (VAE factor 8 × patch 2), got " + size);
+        CliChecks.range("--size", size, 16, CliChecks.MAX_SIDE);
+        if (size % 16 != 0) {
+            throw new CliChecks.UsageError("--size must be a multiple of 16 (VAE factor 8 × patch 2), got " + size);
         }
-        if (steps < 1) {
-            throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
-        }
-        if (validTokens < 1 || validTokens > textTokens) {
-            throw new IllegalArgumentException("--valid-tokens must be between 1 and --text-tokens");
-        }
-        boolean kv = switch (kvCompress.toLowerCase()) {
-            case "on" -> true;
-            case "off", "compare" -> false;
-            default -> throw new IllegalArgumentException("--kv-compress is on, off or compare, got " + kvCompress);
-        };
-        if (kvCompress.equalsIgnoreCase("compare")) {
+        CliChecks.range("--steps", steps, 1, 1000);
+        CliChecks.range("--text-tokens", textTokens, 1, CliChecks.MAX_SEQUENCE_LENGTH);
+        CliChecks.range("--valid-tokens", validTokens, 1, textTokens);
+        String kvMode = CliChecks.oneOf("--kv-compress", kvCompress, List.of("on", "off", "compare"));
+        boolean kv = kvMode.equals("on");
+        if (kvMode.equals("compare")) {
             KvCompressionComparison.run(out, size, textTokens, validTokens, seed);
             return 0;
         }
-        GenerationRequest.PreviewMode pm = GenerationRequest.PreviewMode.valueOf(preview.toUpperCase());
+        GenerationRequest.PreviewMode pm = GenerationRequest.PreviewMode.valueOf(
+                CliChecks.oneOf("--preview", preview, List.of("none", "fast", "vae", "both")).toUpperCase());
         Torch.prepareThread();
         // Plan first: an impossible size is refused with the numbers before anything is allocated.
         TransformerConfig cfg = xl(size);

@@ -23,8 +23,8 @@ final class EncodeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "MODEL", description = "pipeline folder or hub model id")
     String model;
 
-    @Option(names = "--max-length", paramLabel = "N", description = "pad/truncate length (default: 300 for PixArt-Σ, 120 for PixArt-α)")
-    int maxLength;
+    @Option(names = "--max-length", paramLabel = "N", description = "pad/truncate length, 1..512 (default: 300 for PixArt-Σ, 120 for PixArt-α)")
+    Integer maxLength;
 
     @Option(names = "--device", description = "auto, cpu or cuda (default auto)")
     String device = "auto";
@@ -37,9 +37,12 @@ final class EncodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        int given = CliChecks.range("--max-length", maxLength, 1, CliChecks.MAX_SEQUENCE_LENGTH);
+        CliChecks.oneOf("--device", device, List.of("auto", "cpu", "cuda", "gpu"));
+        CliChecks.outputFile("--out", out, List.of(".safetensors"));
         Torch.prepareThread();
         PipelineFolder folder = PipelineFolder.open(model, null, new ModelLocator());
-        int len = maxLength > 0 ? maxLength : folder.variant().defaultMaxSequenceLength;
+        int len = given > 0 ? given : folder.variant().defaultMaxSequenceLength;
         long t0 = System.nanoTime();
         try (PromptEncoder enc = PromptEncoder.load(folder, device, null)) {
             PromptEmbeddings e = enc.encode(texts, len);

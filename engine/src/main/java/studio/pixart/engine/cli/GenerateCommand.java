@@ -64,16 +64,20 @@ final class GenerateCommand implements Callable<Integer> {
             + "made again alone (default: one generator for the batch, as a diffusers call with one torch.Generator)")
     boolean perImageSeeds;
 
+    static final List<String> IMAGE_EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".tif", ".tiff");
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
+        // 1. every option and every destination, before any work
         GenerationRequest.PreviewMode pm = GenerationRequest.PreviewMode.NONE;
         if (previewDir != null) {
-            pm = preview == null ? GenerationRequest.PreviewMode.BOTH : GenerationRequest.PreviewMode.valueOf(preview.toUpperCase());
+            pm = preview == null ? GenerationRequest.PreviewMode.BOTH
+                    : GenerationRequest.PreviewMode.valueOf(CliChecks.oneOf("--preview", preview, List.of("fast", "vae", "both")).toUpperCase());
+            CliChecks.outputFolder("--preview-dir", previewDir);
         } else if (preview != null) {
-            throw new IllegalArgumentException("--preview needs --preview-dir");
+            throw new CliChecks.UsageError("--preview needs --preview-dir");
         }
-        ImageExport.formatOf(out);
         GenerationRequest req = gen.toRequest().withPreview(pm).withImageToImage(imageToImage());
         if (perImageSeeds) {
             req = req.withSeedMode(GenerationRequest.SeedMode.PER_IMAGE);
@@ -84,6 +88,12 @@ final class GenerateCommand implements Callable<Integer> {
             spec.commandLine().getOut().flush();
             return plan.fits() ? 0 : 1;
         }
+        CliChecks.extension("--out", out, IMAGE_EXTENSIONS);
+        List<Path> targets = targets(req);
+        for (Path t : targets) {
+            CliChecks.outputFile("--out", t, IMAGE_EXTENSIONS);
+        }
+        Preflight.check(req);
         if (previewDir != null) {
             Files.createDirectories(previewDir);
         }
@@ -120,19 +130,30 @@ final class GenerateCommand implements Callable<Integer> {
                 return 130;
             }
             JobEvent.Finished fin = (JobEvent.Finished) end;
-            List<Path> written = new ArrayList<>();
+            // all images or none: each is written to a temp file, then all are moved into place
+            List<ImageExport.Output> files = new ArrayList<>();
             for (int i = 0; i < fin.images().size(); i++) {
-                Path target = fin.images().size() == 1 ? out : numbered(out, i);
                 Map<String, Object> meta = fin.metadata().get(i);
-                ImageExport.write(fin.images().get(i), target, GenerationMetadata.parametersText(meta), Json.write(meta),
-                        ImageExport.Options.defaults());
-                written.add(target);
+                files.add(new ImageExport.Output(fin.images().get(i), targets.get(i), GenerationMetadata.parametersText(meta),
+                        Json.write(meta), ImageExport.Options.defaults()));
             }
+            ImageExport.writeAll(files);
+            List<Path> written = targets;
             err.printf("done in %.1f s (%s)%n", fin.timings().get("total").toMillis() / 1000.0, timingText(fin));
             written.forEach(p -> spec.commandLine().getOut().println(p));
             spec.commandLine().getOut().flush();
             return 0;
         }
+    }
+
+    /** FILE for one image; FILE-0, FILE-1, … (prompt-major) for several. */
+    private List<Path> targets(GenerationRequest req) {
+        int n = req.prompts().size() * req.numImages();
+        List<Path> t = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            t.add(n == 1 ? out : numbered(out, i));
+        }
+        return t;
     }
 
     /** The start image, strength and mask of the options, every file read and checked before any work. */

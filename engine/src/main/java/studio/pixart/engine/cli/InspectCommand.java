@@ -25,9 +25,16 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
+    @Option(names = "--deep", description = "also load every component and scan every weight for NaN, Inf and overflow-sized values (reads all weights)")
+    boolean deep;
+
     @Override
     public Integer call() {
-        ModelInspection info = ModelInspection.of(PipelineFolder.open(model, base, new ModelLocator()));
+        ModelLocator locator = new ModelLocator();
+        if (base != null) {
+            locator.locate(base); // a --base that does not exist is an error even when nothing is taken from it
+        }
+        ModelInspection info = ModelInspection.of(PipelineFolder.open(model, base, locator), true, deep);
         spec.commandLine().getOut().print(json ? Json.write(info) + "\n" : info.toText());
         spec.commandLine().getOut().flush();
         return info.problems().isEmpty() ? 0 : 2;

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import studio.pixart.engine.pipeline.GenerationMetadata;
 
 /** The {@code pixart} command line: inspect models, tokenize, encode, generate, benchmark, download. */
-@Command(name = "pixart", mixinStandardHelpOptions = true,
+@Command(name = "pixart", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
         versionProvider = PixArtCli.Version.class,
         description = "PixArt Studio engine: local text-to-image with PixArt-Σ / PixArt-α.",
         subcommands = {InspectCommand.class, TokenizeCommand.class, EncodeCommand.class, GenerateCommand.class,
@@ -21,7 +21,24 @@ public final class PixArtCli {
         CommandLine cl = new CommandLine(new PixArtCli());
         cl.setOut(out);
         cl.setErr(err);
+        // A prompt is text: "@file" must not be replaced by the file's contents (picocli's default).
+        cl.setExpandAtFiles(false);
+        // the last of a repeated option wins, as in most command lines (a script appending an override)
+        cl.setOverwrittenOptionsAllowed(true);
+        cl.setParameterExceptionHandler((ex, params) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("error: " + ex.getMessage());
+            cmd.getErr().println("see '" + cmd.getCommandSpec().qualifiedName() + " --help'");
+            cmd.getErr().flush();
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            if (ex instanceof CliChecks.UsageError) {
+                cmd.getErr().println("error: " + ex.getMessage());
+                cmd.getErr().println("see '" + cmd.getCommandSpec().qualifiedName() + " --help'");
+                cmd.getErr().flush();
+                return 2;
+            }
             cmd.getErr().println("error: " + describe(ex));
             if (System.getenv("PIXART_DEBUG") != null) {
                 ex.printStackTrace(cmd.getErr());

@@ -2,6 +2,7 @@ package studio.pixart.engine.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,19 +43,19 @@ final class PosterCommand implements Callable<Integer> {
     @Option(names = "--preset", paramLabel = "NAME", description = "a preset id or name (see --list-presets)")
     String preset;
 
-    @Option(names = "--dpi", paramLabel = "N", description = "print resolution (default: the preset's, 300 for print presets)")
-    int dpi;
+    @Option(names = "--dpi", paramLabel = "N", description = "print resolution, 1..10000 (default: the preset's, 300 for print presets)")
+    Integer dpi;
 
-    @Option(names = "--strength", description = "how much the refinement may change the upscaled image (default 0.35)")
+    @Option(names = "--strength", description = "how much the refinement may change the upscaled image, in (0, 1] (default 0.35)")
     double strength = PosterPipeline.DEFAULT_STRENGTH;
 
     @Option(names = "--native", description = "one pass at the target size instead of base + refinement")
     boolean nativeOnePass;
 
-    @Option(names = "--quality", description = "JPEG quality 0..100 (default 95)")
+    @Option(names = "--quality", description = "JPEG quality 0..100 (default 95; JPEG only)")
     int quality = 95;
 
-    @Option(names = "--16bit", description = "16-bit PNG/TIFF")
+    @Option(names = "--16bit", description = "16-bit PNG/TIFF (not JPEG)")
     boolean sixteenBit;
 
     @Option(names = "--out", paramLabel = "FILE", description = "FILE.png, FILE.jpg or FILE.tif")
@@ -65,38 +66,64 @@ final class PosterCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ExportPresets presets = ExportPresets.load();
+        // 1. every option and the destination, before any work
+        int givenDpi = CliChecks.range("--dpi", job.dpi, 1, ImageExport.Options.MAX_DPI);
         if (listPresets) {
-            int dpi = job.dpi > 0 ? job.dpi : presets.defaultDpi();
+            int dpi = givenDpi > 0 ? givenDpi : presets.defaultDpi();
             presets.all(dpi).forEach(p -> out.println(p.describe() + "  " + p.name()));
             out.flush();
             return 0;
         }
-        if (job.out == null) {
-            throw new IllegalArgumentException("give --out FILE.png|.jpg|.tif");
+        CliChecks.outputFile("--out", job.out, List.of(".png", ".jpg", ".jpeg", ".tif", ".tiff"));
+        CliChecks.range("--quality", job.quality, 0, 100);
+        CliChecks.range("--strength", job.strength, 0, false, 1);
+        ImageExport.Format format = ImageExport.formatOf(job.out);
+        if (job.sixteenBit && format == ImageExport.Format.JPEG) {
+            throw new CliChecks.UsageError("--16bit needs a .png or .tif --out; JPEG is 8-bit only");
         }
-        ImageExport.formatOf(job.out);
+        if (spec.commandLine().getParseResult().hasMatchedOption("--quality") && format != ImageExport.Format.JPEG) {
+            err.println("warning: --quality applies to JPEG only; ignored for " + job.out.getFileName());
+        }
         if (job.gen.kvCompress.equals("off") && !job.gen.kvCompressGiven()) {
             job.gen.kvCompress = "auto";
         }
         GenerationRequest req = job.gen.toRequest();
-    int width = req.width();
-    int height = req.height();
-    int dpi = job.dpi;
+        if (req.prompts().size() != 1 || req.numImages() != 1) {
+            throw new CliChecks.UsageError("a poster is made from one --prompt and one image (got " + req.prompts().size()
+                    + " prompts, --num-images " + req.numImages() + ")");
+        }
+        int width = req.width();
+        int height = req.height();
+        int dpi = givenDpi;
         if (job.preset != null) {
             if (width > 0) {
-                throw new IllegalArgumentException("give either --preset or --width/--height");
+                throw new CliChecks.UsageError("give either --preset or --width/--height");
             }
-            ExportPresets.Preset p = presets.find(job.preset, job.dpi);
+            ExportPresets.Preset p;
+            try {
+                p = presets.find(job.preset, givenDpi);
+            } catch (IllegalArgumentException e) {
+                throw new CliChecks.UsageError("--preset: " + e.getMessage());
+            }
             width = p.width();
             height = p.height();
-            dpi = p.dpi() > 0 ? p.dpi() : job.dpi;
+            dpi = p.dpi() > 0 ? p.dpi() : givenDpi;
             if (p.capped()) {
                 err.printf("note: %s at %d dpi exceeds %d px; rendering %dx%d (%d dpi)%n", p.name(),
-                        job.dpi > 0 ? job.dpi : presets.defaultDpi(), presets.maxLongSide(), width, height, p.dpi());
+                        givenDpi > 0 ? givenDpi : presets.defaultDpi(), presets.maxLongSide(), width, height, p.dpi());
             }
         } else if (width <= 0) {
-            throw new IllegalArgumentException("give --preset NAME or --width W --height H");
+            throw new CliChecks.UsageError("give --preset NAME or --width W --height H");
         }
+        if (!job.nativeOnePass && (int) (req.steps() * job.strength) < 1) {
+            throw new CliChecks.UsageError("--strength " + job.strength + " with --steps " + req.steps()
+                    + " leaves no refinement step (the refinement runs ⌊steps × strength⌋ steps): raise --steps to at least "
+                    + (int) Math.ceil(1 / job.strength) + " or --strength");
+        }
+        if (width < 64 || height < 64) {
+            throw new CliChecks.UsageError("poster size " + width + "x" + height + " is outside 64..16384 px per side");
+        }
+        Preflight.check(req.withBinning(false).withSize(0, 0)); // the poster plans its own sizes
         Torch.prepareThread();
         PipelineFolder folder = PipelineFolder.open(req.model(), null, new ModelLocator());
         ExecutionPlan executionPlan = Plans.forPoster(folder, req, width, height, job.strength, job.nativeOnePass);

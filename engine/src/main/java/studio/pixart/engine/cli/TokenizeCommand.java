@@ -25,8 +25,8 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "MODEL", description = "pipeline folder or hub model id")
     String model;
 
-    @Option(names = "--max-length", paramLabel = "N", description = "pad/truncate length (default: 300 for PixArt-Σ, 120 for PixArt-α)")
-    int maxLength;
+    @Option(names = "--max-length", paramLabel = "N", description = "pad/truncate length, 1..512 (default: 300 for PixArt-Σ, 120 for PixArt-α)")
+    Integer maxLength;
 
     @Option(names = "--raw", description = "the tokenizer alone, without the pipeline's lower/strip pre-processing")
     boolean raw;
@@ -39,9 +39,10 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        int given = CliChecks.range("--max-length", maxLength, 1, CliChecks.MAX_SEQUENCE_LENGTH);
         PipelineFolder folder = PipelineFolder.open(model, null, new ModelLocator());
         T5Tokenizer tok = T5Tokenizer.load(folder.component("tokenizer"));
-        int len = maxLength > 0 ? maxLength : folder.variant().defaultMaxSequenceLength;
+        int len = given > 0 ? given : folder.variant().defaultMaxSequenceLength;
         PrintWriter out = spec.commandLine().getOut();
         List<Map<String, Object>> rows = new ArrayList<>();
         for (String t : texts) {

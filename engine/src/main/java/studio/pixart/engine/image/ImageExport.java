@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.imageio.IIOImage;
@@ -41,6 +42,18 @@ public final class ImageExport {
 
     /** @param dpi 0 = none written; @param sixteenBit PNG/TIFF only; @param jpegQuality 0..1 */
     public record Options(int dpi, boolean sixteenBit, float jpegQuality) {
+        /** The largest print resolution written (pHYs stores pixels per metre in 32 bits; 10000 dpi is far beyond any printer). */
+        public static final int MAX_DPI = 10_000;
+
+        public Options {
+            if (dpi < 0 || dpi > MAX_DPI) {
+                throw new IllegalArgumentException("DPI must be between 1 and " + MAX_DPI + " (0 = none), got " + dpi);
+            }
+            if (!(jpegQuality >= 0f && jpegQuality <= 1f)) {
+                throw new IllegalArgumentException("JPEG quality must be between 0 and 100, got " + jpegQuality * 100);
+            }
+        }
+
         public static Options defaults() {
             return new Options(0, false, 0.95f);
         }
@@ -66,15 +79,46 @@ public final class ImageExport {
                 + " (use .png, .jpg or .tif)");
     }
 
+    /**
+     * Fails when {@code file}'s format cannot be written with {@code options} (unknown extension,
+     * 16 bits in a JPEG): call it before the work that produces the image.
+     */
+    public static Format check(Path file, Options options) {
+        Format f = formatOf(file);
+        if (options != null && options.sixteenBit() && f == Format.JPEG) {
+            throw new IllegalArgumentException("16-bit output needs PNG or TIFF; JPEG is 8-bit only (" + file.getFileName() + ")");
+        }
+        return f;
+    }
+
+    /** One image file to write: see {@link #write}. */
+    public record Output(RgbImage image, Path file, String parameters, String json, Options options) {}
+
     /** @param parameters the human-readable text; @param json every setting as JSON (both may be null) */
     public static void write(RgbImage image, Path file, String parameters, String json, Options options) throws IOException {
-        Format f = formatOf(file);
-        byte[] bytes = switch (f) {
+        writeAll(List.of(new Output(image, file, parameters, json, options)));
+    }
+
+    /** Writes several images all or nothing: every file is encoded and written before any is moved into place. */
+    public static void writeAll(List<Output> outputs) throws IOException {
+        Map<Path, studio.pixart.engine.io.SafetensorsWriter.StreamWriter> files = new LinkedHashMap<>();
+        for (Output o : outputs) {
+            check(o.file(), o.options());
+        }
+        for (Output o : outputs) {
+            byte[] bytes = encode(o.image(), o.file(), o.parameters(), o.json(), o.options());
+            files.put(o.file(), out -> out.write(bytes));
+        }
+        AtomicFiles.writeAll(files);
+    }
+
+    /** The file's bytes in the format its extension names. */
+    public static byte[] encode(RgbImage image, Path file, String parameters, String json, Options options) throws IOException {
+        return switch (check(file, options)) {
             case PNG -> png(image, parameters, json, options);
             case JPEG -> jpeg(image, parameters, json, options);
             case TIFF -> tiff(image, parameters, json, options);
         };
-        AtomicFiles.write(file, out -> out.write(bytes));
     }
 
     static BufferedImage toImage(RgbImage image, boolean sixteen) {

@@ -47,6 +47,13 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
+    /** A sharded checkpoint: each tensor is read from the shard the index's weight_map names. */
+    private Checkpoint(Path location, List<SafetensorsFile> files, Map<String, SafetensorsFile> byName) {
+        this.location = location;
+        this.files = files;
+        owner.putAll(byName);
+    }
+
     /** Opens a .safetensors file, an index json, or a component folder holding either. */
     public static Checkpoint open(Path path) {
         if (Files.isDirectory(path)) {
@@ -111,9 +118,14 @@ public final class Checkpoint implements AutoCloseable {
         Map<String, List<String>> byShard = new LinkedHashMap<>();
         map.fields().forEachRemaining(e -> byShard.computeIfAbsent(e.getValue().asText(), k -> new ArrayList<>()).add(e.getKey()));
         List<SafetensorsFile> opened = new ArrayList<>();
+        Map<String, SafetensorsFile> byName = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, List<String>> e : byShard.entrySet()) {
-                Path shard = dir.resolve(e.getKey());
+                Path shard = dir.resolve(e.getKey()).normalize();
+                if (!shard.startsWith(dir) || e.getKey().isBlank()) {
+                    throw new SafetensorsException(indexFile, e.getValue().get(0),
+                            "weight_map names shard '" + e.getKey() + "', which is not a file in " + dir);
+                }
                 if (!Files.isRegularFile(shard)) {
                     throw new SafetensorsException(shard, e.getValue().get(0),
                             "shard listed in " + indexFile.getFileName() + " is missing (" + e.getValue().size() + " tensors)");
@@ -124,13 +136,32 @@ public final class Checkpoint implements AutoCloseable {
                     if (!f.contains(t)) {
                         throw new SafetensorsException(shard, t, "index says the tensor is in this shard, but it is not");
                     }
+                    byName.put(t, f);
+                }
+            }
+            // Every tensor is in exactly one shard, the one the index names: a tensor in two shards
+            // (the engine would otherwise read whichever came last) or in none of the index's
+            // entries is an error naming the files.
+            Map<String, SafetensorsFile> seen = new HashMap<>();
+            for (SafetensorsFile f : opened) {
+                for (String t : f.tensors().keySet()) {
+                    SafetensorsFile other = seen.putIfAbsent(t, f);
+                    if (other != null) {
+                        throw new SafetensorsException(f.path(), t, "is stored in two shards, " + other.path().getFileName()
+                                + " and " + f.path().getFileName() + " (" + indexFile.getFileName() + " lists it in "
+                                + byName.get(t).path().getFileName() + "); a checkpoint holds each tensor once");
+                    }
+                    if (!byName.containsKey(t)) {
+                        throw new SafetensorsException(f.path(), t, "is in shard " + f.path().getFileName()
+                                + " but not listed in " + indexFile.getFileName() + "'s weight_map");
+                    }
                 }
             }
         } catch (RuntimeException ex) {
             opened.forEach(SafetensorsFile::close);
             throw ex;
         }
-        return new Checkpoint(indexFile, opened);
+        return new Checkpoint(indexFile, opened, byName);
     }
 
     /** Makes {@code name} resolve to {@code target} when the checkpoint lacks {@code name}. */
@@ -210,9 +241,9 @@ public final class Checkpoint implements AutoCloseable {
             case F64 -> convert(manager.create(raw, shape, DataType.FLOAT64), dtype);
             case BF16 -> widenBf16(manager, raw, shape, dtype);
             case I8 -> dequantize(manager, r, raw, shape, dtype);
-            case I64 -> manager.create(raw, shape, DataType.INT64);
-            case I32 -> manager.create(raw, shape, DataType.INT32);
-            default -> throw new SafetensorsException(f.path(), r, "dtype " + t.dtype() + " is not supported for weights");
+            default -> throw new SafetensorsException(f.path(), r, "is stored as " + t.dtype()
+                    + ", but weights must be F32, F16, BF16 or F64, or I8 with scales (a float tensor labelled with an "
+                    + "integer dtype is a broken export)");
         };
     }
 
@@ -277,7 +308,7 @@ public final class Checkpoint implements AutoCloseable {
         return convert(a, dtype);
     }
 
-    /** The tensor's raw little-endian bytes (mapped, read-only). */
+    /** The tensor's raw little-endian bytes (memory-mapped, read-only), e.g. to scan for NaN/Inf. */
     public ByteBuffer raw(String name) {
         String r = resolve(name);
         if (r == null) {
@@ -298,6 +329,12 @@ public final class Checkpoint implements AutoCloseable {
                 owner.get(r).touch(r);
             }
         }
+    }
+
+    /** The file a tensor is read from. */
+    public Path fileOf(String name) {
+        String r = resolve(name);
+        return r == null ? location : owner.get(r).path();
     }
 
     private static NDArray convert(NDArray a, DataType dtype) {

@@ -421,6 +421,9 @@ public final class EngineService implements GenerationService {
         if (e instanceof ConfigException) {
             return "Check the model folder or id (see the README, 'Getting a model').";
         }
+        if (e instanceof studio.pixart.engine.pipeline.NonFiniteCheck.NonFiniteException) {
+            return "The model produced NaN/Inf: run `pixart inspect --deep MODEL` to find the broken weights or config values.";
+        }
         if (e instanceof IllegalArgumentException) {
             return "Change the setting named in the message and try again.";
         }

@@ -17,7 +17,7 @@ public record PosterSpec(int width, int height, double strength, boolean nativeO
             export = ImageExport.Options.defaults();
         }
         if (out != null) {
-            ImageExport.formatOf(out); // an unknown extension fails at submit, not after the render
+            ImageExport.check(out, export); // an unknown extension or 16-bit JPEG fails at submit, not after the render
         }
     }
 }

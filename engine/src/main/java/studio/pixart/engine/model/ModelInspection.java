@@ -15,7 +15,17 @@ public record ModelInspection(String spec, Path root, String pipelineClass, Stri
     public record Component(String name, String className, Path path, long parameters,
                             Map<String, Long> parametersByDtype, long bytesOnDisk) {}
 
+    /** Configs, tokenizer and safetensors headers only (quick: the studio's model panel). */
     public static ModelInspection of(PipelineFolder f) {
+        return of(f, false, false);
+    }
+
+    /**
+     * @param loadWeights also load every component on the CPU as the pipeline does (shapes, missing
+     *                    and extra tensors; float32/float16 files are mapped, not copied)
+     * @param deep        also scan every weight for NaN/Inf ({@link ModelCheck#nonFiniteWeights})
+     */
+    public static ModelInspection of(PipelineFolder f, boolean loadWeights, boolean deep) {
         List<Component> comps = new ArrayList<>();
         List<String> problems = new ArrayList<>(f.problems());
         for (String name : PipelineFolder.COMPONENTS) {
@@ -54,6 +64,21 @@ public record ModelInspection(String spec, Path root, String pipelineClass, Stri
                 }
             }
             comps.add(new Component(name, cls, p, params, byDtype, bytes));
+        }
+        for (String p : ModelCheck.configProblems(f)) {
+            if (!problems.contains(p)) {
+                problems.add(p);
+            }
+        }
+        if (loadWeights) {
+            for (String p : ModelCheck.weightProblems(f)) {
+                if (!problems.contains(p)) {
+                    problems.add(p);
+                }
+            }
+        }
+        if (deep) {
+            problems.addAll(ModelCheck.nonFiniteWeights(f));
         }
         String variant = "";
         int size = 0;

@@ -2,7 +2,9 @@ package studio.pixart.engine.nd;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
@@ -45,6 +47,19 @@ public final class Torch {
     public static void seed(long seed) {
         engine();
         JniUtils.setSeed(seed);
+    }
+
+    /**
+     * An array holding a copy of {@code data} in memory libtorch owns. {@code manager.create(float[])}
+     * wraps a direct buffer that only the created NDArray keeps alive; views of it (split, slices,
+     * reshapes) do not, so a view kept after that array is closed reads freed memory once the GC
+     * has run (the poster's NaN under load, issue 14). Use this for any array whose views may
+     * outlive it, e.g. one returned to a caller.
+     */
+    public static NDArray owned(NDManager manager, float[] data, Shape shape) {
+        try (NDArray wrapped = manager.create(data, shape)) {
+            return wrapped.duplicate();
+        }
     }
 
     public static String version() {

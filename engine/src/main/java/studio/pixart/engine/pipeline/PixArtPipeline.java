@@ -335,6 +335,7 @@ public final class PixArtPipeline implements AutoCloseable {
         PromptEmbeddings prompt = encoded.slice(0, n);
         PromptEmbeddings cond = prompt.repeatEach(sizes.imagesPerPrompt());
         PromptEmbeddings negative = sizes.cfg() ? encoded.slice(n, 2 * n) : null;
+        NonFiniteCheck.textEmbeddings(prompt.embeds(), "prompt");
         if (options.releaseTextEncoder()) {
             // the largest component: free it before the loop
             prompts.releaseTextEncoder();
@@ -496,6 +497,7 @@ public final class PixArtPipeline implements AutoCloseable {
                 Scheduler.StepResult sr = scheduler.step(guided, i, latents, start.stepNoise());
                 // PixArt-α's one-step (DMD) mode returns the x0 prediction.
                 latents = (alpha && steps == 1) ? sr.predOriginalSample() : sr.prevSample();
+                NonFiniteCheck.afterStep(i, steps, guided, latents);
                 float[] predOriginal = sr.predOriginalSample();
                 if (start.repaint() != null) {
                     latents = keepKnownRegion(latents, start, scheduler, i);

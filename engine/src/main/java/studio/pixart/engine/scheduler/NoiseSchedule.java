@@ -12,6 +12,13 @@ final class NoiseSchedule {
     final float[] alphasCumprod;
 
     private NoiseSchedule(float[] betas) {
+        for (int i = 0; i < betas.length; i++) {
+            // a non-finite or out-of-range beta poisons every step; say so here, not as a NaN image
+            if (!(betas[i] >= 0f && betas[i] < 1f)) {
+                throw new studio.pixart.engine.io.ConfigException("scheduler config: beta " + i + " = " + betas[i]
+                        + " is not in [0, 1): check beta_start, beta_end, beta_schedule or trained_betas");
+            }
+        }
         this.numTrainTimesteps = betas.length;
         this.betas = betas;
         this.alphasCumprod = new float[betas.length];
@@ -28,8 +35,8 @@ final class NoiseSchedule {
      */
     static NoiseSchedule fromConfig(SchedulerConfig c, double defStart, double defEnd, String defSchedule) {
         int n = c.integer("num_train_timesteps", 1000);
-        if (n < 2) {
-            throw c.invalid("num_train_timesteps", Integer.toString(n), "at least 2");
+        if (n < 2 || n > 100_000) {
+            throw c.invalid("num_train_timesteps", Integer.toString(n), "between 2 and 100000");
         }
         double start = c.number("beta_start", defStart);
         double end = c.number("beta_end", defEnd);

@@ -42,7 +42,13 @@ public record T5Config(int dModel, int dKv, int numHeads, int dFf, int numLayers
             throw new ConfigException("relative_attention_num_buckets " + numBuckets + " must be even and >= 4, and "
                     + "relative_attention_max_distance " + maxDistance + " larger than num_buckets / 4");
         }
-        if (!(layerNormEps > 0)) {
+        if (dModel > 65536 || dKv > 65536 || numHeads > 1024 || dFf > 1 << 20 || numLayers > 1024 || vocabSize > 4_000_000
+                || numBuckets > 4096 || maxDistance > 1 << 20) {
+            throw new ConfigException("T5 sizes out of range: d_model " + dModel + ", d_kv " + dKv + ", num_heads " + numHeads
+                    + ", d_ff " + dFf + ", num_layers " + numLayers + ", vocab_size " + vocabSize
+                    + " (a typo here would reach an allocation)");
+        }
+        if (!(layerNormEps > 0) || layerNormEps > 1) {
             throw new ConfigException("layer_norm_epsilon must be positive, got " + layerNormEps);
         }
     }

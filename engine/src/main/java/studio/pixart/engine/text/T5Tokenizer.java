@@ -140,6 +140,10 @@ public final class T5Tokenizer {
                 }
             }
             int extraIds = config != null && config.has("extra_ids") ? config.get("extra_ids").asInt() : 100;
+            if (extraIds < 0 || extraIds > 100_000 || (config != null && config.has("extra_ids") && !config.get("extra_ids").isIntegralNumber())) {
+                throw new ConfigException(dir.resolve("tokenizer_config.json"), "extra_ids must be an integer between 0 and 100000, got "
+                        + config.get("extra_ids"));
+            }
             for (int i = 0; i < extraIds; i++) {
                 addedTokens.add(new AddedToken("<extra_id_" + i + ">", model.size() + extraIds - 1 - i, true, true));
             }

@@ -108,22 +108,24 @@ public record TransformerConfig(
         if (c.path("caption_channels").isNull() || c.path("caption_channels").isMissingNode()) {
             throw new ConfigException("transformer config: caption_channels is missing (PixArt needs the caption projection)");
         }
-        int heads = integer(c, "num_attention_heads", 16);
-        int headDim = integer(c, "attention_head_dim", 72);
-        int sample = integer(c, "sample_size", 128);
-        int in = integer(c, "in_channels", 4);
-        JsonNode outNode = c.get("out_channels");
-        int out = outNode == null || outNode.isNull() ? in : outNode.asInt();
+        // Keys diffusers cannot take as None are required to be integers when present; the ranges
+        // are generous bounds that keep a typo (sample_size 1e8) from reaching an allocation.
+        int heads = integer(c, "num_attention_heads", 16, 1, 1024);
+        int headDim = integer(c, "attention_head_dim", 72, 1, 4096);
+        int sample = integer(c, "sample_size", 128, 1, 2048);
+        int in = integer(c, "in_channels", 4, 1, 1024);
+        int out = optionalInteger(c, "out_channels", in, 1, 2048);
         JsonNode interp = c.get("interpolation_scale");
-        double interpolation = interp == null || interp.isNull() ? Math.max(sample / 64, 1) : interp.asDouble();
+        double interpolation = interp == null || interp.isNull() ? Math.max(sample / 64, 1) : number(c, "interpolation_scale", 1e-3, 1e3);
         JsonNode addCond = c.get("use_additional_conditions");
-        boolean useAdd = addCond == null || addCond.isNull() ? sample == 128 : addCond.asBoolean();
-        JsonNode cross = c.get("cross_attention_dim");
-        int crossDim = cross == null || cross.isNull() ? heads * headDim : cross.asInt();
+        boolean useAdd = addCond == null || addCond.isNull() ? sample == 128 : bool(c, "use_additional_conditions");
+        int crossDim = optionalInteger(c, "cross_attention_dim", heads * headDim, 1, 1 << 20);
+        boolean attentionBias = c.has("attention_bias") ? bool(c, "attention_bias") : true;
+        double eps = c.has("norm_eps") ? number(c, "norm_eps", 0, 1) : 1e-6;
         return new TransformerConfig(heads, headDim, in, out,
-                integer(c, "num_layers", 28), crossDim, c.path("attention_bias").asBoolean(true),
-                sample, integer(c, "patch_size", 2), c.path("norm_eps").asDouble(1e-6),
-                interpolation, useAdd, integer(c, "caption_channels", 4096));
+                integer(c, "num_layers", 28, 1, 1024), crossDim, attentionBias,
+                sample, integer(c, "patch_size", 2, 1, 64), eps,
+                interpolation, useAdd, integer(c, "caption_channels", 4096, 1, 1 << 16));
     }
 
     private static String text(JsonNode c, String key, String fallback) {
@@ -131,14 +133,55 @@ public record TransformerConfig(
         return n == null || n.isNull() ? fallback : n.asText();
     }
 
-    private static int integer(JsonNode c, String key, int fallback) {
+    /** An integer key: absent → the default; null, a fraction, a string or out of range → an error naming the key. */
+    private static int integer(JsonNode c, String key, int fallback, int min, int max) {
         JsonNode n = c.get(key);
-        if (n == null || n.isNull()) {
+        if (n == null) {
             return fallback;
         }
-        if (!n.canConvertToInt()) {
+        if (n.isNull()) {
+            throw new ConfigException("transformer config: " + key + " is null; it must be an integer between "
+                    + min + " and " + max + " (diffusers cannot build the model without it)");
+        }
+        return checkedInt(key, n, min, max);
+    }
+
+    /** As {@link #integer}, but null means "derive it" as in diffusers. */
+    private static int optionalInteger(JsonNode c, String key, int derived, int min, int max) {
+        JsonNode n = c.get(key);
+        return n == null || n.isNull() ? derived : checkedInt(key, n, min, max);
+    }
+
+    private static int checkedInt(String key, JsonNode n, int min, int max) {
+        boolean integral = n.isIntegralNumber() || (n.isNumber() && n.asDouble() == Math.rint(n.asDouble()));
+        if (!n.isNumber() || !integral) {
             throw new ConfigException("transformer config: " + key + " must be an integer, got " + n);
         }
-        return n.asInt();
+        double v = n.asDouble();
+        if (v < min || v > max) {
+            throw new ConfigException("transformer config: " + key + " = " + n + " is out of range (" + min + ".." + max + ")");
+        }
+        return (int) v;
+    }
+
+    private static double number(JsonNode c, String key, double minExclusive, double max) {
+        JsonNode n = c.get(key);
+        if (n == null || !n.isNumber()) {
+            throw new ConfigException("transformer config: " + key + " must be a number, got " + n);
+        }
+        double v = n.asDouble();
+        if (!(v > minExclusive && v <= max)) {
+            throw new ConfigException("transformer config: " + key + " = " + n + " must be greater than " + minExclusive
+                    + " and at most " + max);
+        }
+        return v;
+    }
+
+    private static boolean bool(JsonNode c, String key) {
+        JsonNode n = c.get(key);
+        if (n == null || !n.isBoolean()) {
+            throw new ConfigException("transformer config: " + key + " must be true or false, got " + n);
+        }
+        return n.asBoolean();
     }
 }

@@ -170,7 +170,7 @@ public final class AutoencoderKL implements AutoCloseable {
             NDArray x = prepareInput(z, work);
             NDArray out = decoder.forward(x, work, probe);
             NDArray result = out.toType(DataType.FLOAT32, false);
-            checkFinite(result, "decode");
+            checkFinite(result, "decode", dtype);
             result.attach(caller);
             return result;
         }
@@ -194,7 +194,7 @@ public final class AutoencoderKL implements AutoCloseable {
             NDArray x = prepareInput(image, work);
             NDArray out = encoder.forward(x, work, probe);
             NDArray result = out.toType(DataType.FLOAT32, false);
-            checkFinite(result, "encode");
+            checkFinite(result, "encode", dtype);
             result.attach(caller);
             return result;
         }
@@ -571,12 +571,13 @@ public final class AutoencoderKL implements AutoCloseable {
         return typed;
     }
 
-    private static void checkFinite(NDArray result, String what) {
+    private static void checkFinite(NDArray result, String what, DataType computeDtype) {
         try (NDArray bad = result.isNaN().logicalOr(result.isInfinite()).any()) {
             if (bad.getBoolean()) {
                 throw new VaeException("the VAE " + what + " produced NaN or infinite values"
-                        + (result.getDataType() == DataType.FLOAT16 || what.equals("decode")
-                                ? " — decode in float32 (the SDXL VAE overflows in float16)" : ""));
+                        + (computeDtype == DataType.FLOAT16
+                                ? " — run the VAE in float32 (the SDXL VAE overflows in float16)"
+                                : " from finite input in float32: the VAE's weights or config are broken; run `pixart inspect --deep MODEL`"));
             }
         }
     }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import studio.pixart.engine.nd.Torch;
 
 /**
  * Tiled VAE decode and encode for images too large to run through the VAE at once (4K posters).
@@ -334,7 +335,7 @@ public final class TiledVae {
                 acc[base + p] /= weightSum[p];
             }
         }
-        return caller.create(acc, new Shape(b, outChannels, outH, outW));
+        return Torch.owned(caller, acc, new Shape(b, outChannels, outH, outW));
     }
 
     private static void accumulate(float[] acc, float[] weightSum, float[] tile, float[] wy, float[] wx, int planes,

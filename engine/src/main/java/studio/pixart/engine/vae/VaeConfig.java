@@ -29,6 +29,9 @@ public record VaeConfig(
         if (blockOutChannels.length == 0) {
             throw new ConfigException("block_out_channels must list at least one width");
         }
+        if (normNumGroups <= 0) { // before the divisibility check below (found by fuzzing: norm_num_groups 0)
+            throw new ConfigException("norm_num_groups must be positive, got " + normNumGroups);
+        }
         for (int c : blockOutChannels) {
             if (c <= 0 || c % normNumGroups != 0) {
                 throw new ConfigException("block_out_channels " + Arrays.toString(blockOutChannels)
@@ -40,6 +43,19 @@ public record VaeConfig(
         }
         if (!(scalingFactor > 0) || Double.isInfinite(scalingFactor)) {
             throw new ConfigException("scaling_factor must be a positive number, got " + scalingFactor);
+        }
+        if (!Double.isFinite(shiftFactor)) {
+            throw new ConfigException("shift_factor must be a finite number, got " + shiftFactor);
+        }
+        // generous bounds: a typo (widths of 1e6, 40 levels) must not reach an allocation
+        if (blockOutChannels.length > 8 || layersPerBlock > 64 || latentChannels > 1024 || inChannels > 64 || outChannels > 64) {
+            throw new ConfigException("VAE config out of range: at most 8 block_out_channels, layers_per_block ≤ 64, "
+                    + "latent_channels ≤ 1024, in/out_channels ≤ 64");
+        }
+        for (int c : blockOutChannels) {
+            if (c > 65536) {
+                throw new ConfigException("block_out_channels " + Arrays.toString(blockOutChannels) + ": widths above 65536 are not plausible");
+            }
         }
     }
 
@@ -72,7 +88,7 @@ public record VaeConfig(
         }
         int[] widths = new int[boc.size()];
         for (int i = 0; i < widths.length; i++) {
-            if (!boc.get(i).canConvertToInt()) {
+            if (!boc.get(i).canConvertToInt() || !boc.get(i).isNumber() || boc.get(i).asDouble() != Math.rint(boc.get(i).asDouble())) {
                 throw new ConfigException("block_out_channels[" + i + "] is not an integer: " + boc.get(i));
             }
             widths[i] = boc.get(i).asInt();
@@ -118,7 +134,7 @@ public record VaeConfig(
         if (n == null || n.isNull()) {
             return dflt;
         }
-        if (!n.canConvertToInt()) {
+        if (!n.canConvertToInt() || !n.isNumber() || n.asDouble() != Math.rint(n.asDouble())) {
             throw new ConfigException(key + " must be an integer, got " + n);
         }
         return n.asInt();
