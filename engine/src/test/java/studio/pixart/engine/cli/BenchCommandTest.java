@@ -79,11 +79,11 @@ class BenchCommandTest {
     @Test
     void badArgumentsAreReported() {
         CliTest.Run r = CliTest.run("bench", "--size", "100");
-        assertEquals(1, r.code());
+        assertEquals(2, r.code(), "an option error is a usage error");
         assertTrue(r.err().contains("multiple of 16"), r.err());
         CliTest.Run kv = CliTest.run("bench", "--size", "256", "--kv-compress", "maybe");
-        assertEquals(1, kv.code());
-        assertTrue(kv.err().contains("on, off or compare"), kv.err());
+        assertEquals(2, kv.code());
+        assertTrue(kv.err().contains("--kv-compress must be one of on, off, compare"), kv.err());
     }
 
     @Test
