@@ -433,7 +433,14 @@ public final class ImageExport {
             ImageReader r = it.next();
             try {
                 r.setInput(iis);
-                IIOMetadata meta = r.getImageMetadata(0);
+                IIOMetadata meta;
+                try {
+                    meta = r.getImageMetadata(0);
+                } catch (RuntimeException e) {
+                    // ImageIO's PNG reader throws unchecked exceptions on some malformed files (found by
+                    // fuzzing: IndexOutOfBoundsException "pos < flushedPos!")
+                    throw new IOException(file.getFileName() + " is a damaged image: " + e.getMessage(), e);
+                }
                 if (!java.util.Arrays.asList(meta.getMetadataFormatNames()).contains("javax_imageio_png_1.0")) {
                     return out;
                 }
