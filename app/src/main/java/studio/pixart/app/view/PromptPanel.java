@@ -109,6 +109,7 @@ final class PromptPanel {
         estimate.setId("timeEstimate");
         estimate.getStyleClass().add("size-label");
         estimate.textProperty().bind(vm.estimate.text);
+        estimate.setWrapText(true);
         CheckBox binning = new CheckBox("Snap to the model's size bins");
         binning.setId("binningCheck");
         // shows what the request will do: unticked and disabled when the model has no bin table
