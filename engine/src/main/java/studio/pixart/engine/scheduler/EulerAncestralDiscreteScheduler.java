@@ -62,6 +62,7 @@ public final class EulerAncestralDiscreteScheduler implements Scheduler {
         order.reset();
     }
 
+    // Copied from DpmSolverMultistepScheduler: numSteps, timestep(i), timesteps().
     @Override
     public int numSteps() {
         order.requireReady();

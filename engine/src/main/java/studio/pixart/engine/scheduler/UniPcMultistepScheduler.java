@@ -107,6 +107,7 @@ public final class UniPcMultistepScheduler implements Scheduler {
         order.reset();
     }
 
+    // Copied from DpmSolverMultistepScheduler: numSteps, timestep(i), timesteps().
     @Override
     public int numSteps() {
         order.requireReady();

@@ -48,6 +48,6 @@ class SchedulerCopiesTest {
                 copies++;
             }
         }
-        assertTrue(copies >= 4, "expected the marked copies in DDIM, Euler, LCM and SA-Solver, found " + copies);
+        assertTrue(copies >= 6, "expected the marked copies in DDIM, Euler, Euler a, LCM, SA-Solver and UniPC, found " + copies);
     }
 }
