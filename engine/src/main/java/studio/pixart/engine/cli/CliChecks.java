@@ -23,6 +23,10 @@ final class CliChecks {
         UsageError(String message) {
             super(message);
         }
+
+        UsageError(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     static int range(String option, Integer value, int min, int max) {

@@ -160,18 +160,18 @@ final class GenerateCommand implements Callable<Integer> {
     ImageToImage imageToImage() {
         if (initImage == null) {
             if (strength != null || mask != null) {
-                throw new IllegalArgumentException((mask != null ? "--mask" : "--strength") + " needs --init-image FILE");
+                throw new CliChecks.UsageError((mask != null ? "--mask" : "--strength") + " needs --init-image FILE");
             }
             return null;
         }
         double s = strength != null ? strength : (mask != null ? 1.0 : 0.8);
         if (!(s >= 0 && s <= 1)) {
-            throw new IllegalArgumentException("--strength must be between 0 and 1, got " + strength);
+            throw new CliChecks.UsageError("--strength must be between 0 and 1, got " + strength);
         }
         RgbImage image = readImage(initImage, "--init-image");
         RgbImage m = mask == null ? null : readImage(mask, "--mask");
         if (m != null && (m.width() != image.width() || m.height() != image.height())) {
-            throw new IllegalArgumentException("--mask " + mask + " is " + m.width() + "x" + m.height() + " but --init-image "
+            throw new CliChecks.UsageError("--mask " + mask + " is " + m.width() + "x" + m.height() + " but --init-image "
                     + initImage + " is " + image.width() + "x" + image.height() + ": the mask must have the image's size");
         }
         return new ImageToImage(image, s, m);
@@ -179,19 +179,19 @@ final class GenerateCommand implements Callable<Integer> {
 
     static RgbImage readImage(Path file, String option) {
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(option + " " + file + ": no such file");
+            throw new CliChecks.UsageError(option + " " + file + ": no such file");
         }
         if (!Files.isReadable(file)) {
-            throw new IllegalArgumentException(option + " " + file + ": not readable (permissions)");
+            throw new CliChecks.UsageError(option + " " + file + ": not readable (permissions)");
         }
         BufferedImage img;
         try {
             img = ImageIO.read(file.toFile());
         } catch (IOException e) {
-            throw new IllegalArgumentException(option + " " + file + ": cannot be read as an image: " + e.getMessage(), e);
+            throw new CliChecks.UsageError(option + " " + file + ": cannot be read as an image: " + e.getMessage(), e);
         }
         if (img == null) {
-            throw new IllegalArgumentException(option + " " + file + ": not an image this program can read (PNG, JPEG, BMP, GIF, TIFF)");
+            throw new CliChecks.UsageError(option + " " + file + ": not an image this program can read (PNG, JPEG, BMP, GIF, TIFF)");
         }
         return RgbImage.fromBufferedImage(img);
     }

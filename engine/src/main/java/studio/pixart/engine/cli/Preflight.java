@@ -3,6 +3,9 @@ package studio.pixart.engine.cli;
 import java.util.ArrayList;
 import java.util.List;
 import studio.pixart.engine.io.ConfigException;
+import studio.pixart.engine.io.SafetensorsException;
+import studio.pixart.engine.lora.LoraException;
+import studio.pixart.engine.lora.LoraMerger;
 import studio.pixart.engine.model.ModelCheck;
 import studio.pixart.engine.model.ModelLocator;
 import studio.pixart.engine.model.PipelineFolder;
@@ -13,7 +16,8 @@ import studio.pixart.engine.transformer.TransformerConfig;
 /**
  * What a generating command checks about the model before loading any weight: the folder is
  * complete, every config and the tokenizer are valid and agree with each other
- * ({@link ModelCheck#configProblems}), and a size without binning fits the model's multiple.
+ * ({@link ModelCheck#configProblems}), a size without binning fits the model's multiple, and every
+ * {@code --lora} file is a LoRA for this transformer.
  */
 final class Preflight {
     private Preflight() {}
@@ -40,6 +44,12 @@ final class Preflight {
                 throw new CliChecks.UsageError("--no-binning needs --width and --height that are multiples of " + multiple
                         + " px (VAE factor " + folder.vaeScaleFactor() + " × patch " + patch + "), got " + req.width() + "x" + req.height());
             }
+        }
+        try {
+            // A LoRA that is unreadable or made for another model is a bad --lora value: refused before loading anything.
+            LoraMerger.checkBeforeLoading(req.loras(), folder.component("transformer"));
+        } catch (LoraException | SafetensorsException e) {
+            throw new CliChecks.UsageError("--lora: " + e.getMessage(), e);
         }
         return folder;
     }

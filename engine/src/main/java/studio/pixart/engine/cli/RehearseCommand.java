@@ -55,13 +55,17 @@ final class RehearseCommand implements Callable<Integer> {
     String t5Shards = "bf16";
 
     @Option(names = "--stages", split = ",", paramLabel = "STAGE",
-            description = "stages to run: load, encode20, encode120, stepS, stepL, decodeL, generateL with S/L the layout's "
-                    + "sizes (512/1024 for sigma-1024), int8error (8-bit T5 against full precision), all, "
-                    + "or prepare (only write the folder) (default: every stage but generate and int8error)")
+            description = "stages to run: load, encode20, encode120, stepS, stepL, decodeS, decodeL, generateS, generateL with "
+                    + "S/L the layout's sizes (512/1024 for sigma-1024), int8error (8-bit T5 against full precision), all, "
+                    + "or prepare (only write the folder) (default: load, encode20, encode120, stepS, stepL, decodeL)")
     List<String> stages;
 
     @Option(names = "--steps", description = "denoising steps of the generate stage (default: ${DEFAULT-VALUE})")
     int steps = 2;
+
+    @Option(names = "--guidance", description = "guidance of the generate stage; 1 or less runs without CFG (one batch row, "
+            + "as LCM does) (default: ${DEFAULT-VALUE})")
+    double guidance = 4.5;
 
     @Option(names = "--device", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
     String device = "cpu";
@@ -92,8 +96,13 @@ final class RehearseCommand implements Callable<Integer> {
     private TextEncoderOptions te;
 
     /** One measured stage. */
-    record StageResult(String stage, double seconds, long peakAnon, long peakFile, long peakRss, long minorFaults,
-                       long majorFaults, double loadBefore, String note) {}
+    record StageResult(String stage, double seconds, long peakAnon, long anonBefore, long peakFile, long peakRss, long minorFaults,
+                       long majorFaults, double loadBefore, String note) {
+        /** Anonymous memory the stage itself added at its peak (what was resident before it, e.g. the loaded transformer, excluded). */
+        long anonAdded() {
+            return Math.max(0, peakAnon - anonBefore);
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -104,11 +113,13 @@ final class RehearseCommand implements Callable<Integer> {
             case "f32", "fp32", "float32" -> RehearsalFolder.T5Shards.F32;
             default -> throw new IllegalArgumentException("--t5-shards is bf16 or f32, got " + t5Shards);
         };
+        List<String> defaults = List.of("load", "encode20", "encode120", "step" + lay.smallPx(), "step" + lay.largePx(),
+                "decode" + lay.largePx());
         List<String> known = List.of("load", "encode20", "encode120", "step" + lay.smallPx(), "step" + lay.largePx(),
-                "decode" + lay.largePx(), "generate" + lay.largePx(), "int8error");
+                "decode" + lay.smallPx(), "decode" + lay.largePx(), "generate" + lay.smallPx(), "generate" + lay.largePx(), "int8error");
         List<String> todo = new ArrayList<>();
         if (stages == null || stages.isEmpty()) {
-            todo.addAll(known.subList(0, known.size() - 2));
+            todo.addAll(defaults);
         } else {
             for (String s : stages) {
                 if (s.equals("prepare")) {
@@ -126,6 +137,9 @@ final class RehearseCommand implements Callable<Integer> {
         }
         if (steps < 1) {
             throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+        }
+        if (!(guidance >= 0 && guidance <= 100)) {
+            throw new IllegalArgumentException("--guidance must be between 0 and 100, got " + guidance);
         }
         Path root = dir != null ? dir : Path.of(System.getProperty("user.home"), ".cache", "pixart-studio", "rehearsal");
         te = TextEncoderOptions.parse(textEncoder).withInt8CacheRoot(int8Dir);
@@ -182,8 +196,8 @@ final class RehearseCommand implements Callable<Integer> {
                         results.add(generateStage(s, Integer.parseInt(s.substring(8)), folder, pipeline, sampler, extra));
                     }
                     StageResult r = results.get(results.size() - 1);
-                    out.printf("  %s: %.2f s, peak anon %s, file %s (%s)%n", r.stage(), r.seconds(), gb(r.peakAnon()),
-                            gb(r.peakFile()), r.note());
+                    out.printf("  %s: %.2f s, peak anon %s (+%s during the stage), file %s (%s)%n", r.stage(), r.seconds(),
+                            gb(r.peakAnon()), gb(r.anonAdded()), gb(r.peakFile()), r.note());
                     out.flush();
                 }
             } finally {
@@ -193,11 +207,11 @@ final class RehearseCommand implements Callable<Integer> {
             }
         }
         out.println();
-        out.printf("| stage | seconds | peak anon GB | peak file-backed GB | peak RSS GB | major faults | load avg | note |%n");
-        out.printf("| --- | --- | --- | --- | --- | --- | --- | --- |%n");
+        out.printf("| stage | seconds | peak anon GB | anon added GB | peak file-backed GB | peak RSS GB | major faults | load avg | note |%n");
+        out.printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |%n");
         for (StageResult r : results) {
-            out.printf("| %s | %.2f | %.2f | %.2f | %.2f | %d | %.2f | %s |%n", r.stage(), r.seconds(), r.peakAnon() / 1e9,
-                    r.peakFile() / 1e9, r.peakRss() / 1e9, r.majorFaults(), r.loadBefore(), r.note());
+            out.printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %.2f | %s |%n", r.stage(), r.seconds(), r.peakAnon() / 1e9,
+                    r.anonAdded() / 1e9, r.peakFile() / 1e9, r.peakRss() / 1e9, r.majorFaults(), r.loadBefore(), r.note());
         }
         out.printf("matmul: %.1f GFLOP/s (%d³ float32); load average at the end %.2f%n", gflops, mm, ProcessMemory.loadAverage());
         out.flush();
@@ -236,7 +250,7 @@ final class RehearseCommand implements Callable<Integer> {
             double s = (System.nanoTime() - start) / 1e9;
             long[] p = sampler.peaks();
             ProcessMemory after = ProcessMemory.now();
-            return new StageResult(name, s, p[0], p[1], Math.max(after.vmHwm(), p[2]), after.minorFaults() - before.minorFaults(),
+            return new StageResult(name, s, p[0], before.rssAnon(), p[1], Math.max(after.vmHwm(), p[2]), after.minorFaults() - before.minorFaults(),
                     after.majorFaults() - before.majorFaults(), load, note);
         }
     }
@@ -254,7 +268,7 @@ final class RehearseCommand implements Callable<Integer> {
             StringBuilder note = new StringBuilder(String.format("%d + 1 tokens of %d, T5 load %.2f s", enc.tokenizer().encode(prompt, maxLen).tokenCount(),
                     maxLen, loaded));
             for (T5Encoder.Profile p : enc.takeProfiles()) {
-                note.append(String.format("; pass (batch %d, %d positions): weights %.2f s, compute %.2f s", p.batch(), p.positions(),
+                note.append(String.format("; pass (%d rows, %d positions): weights %.2f s, compute %.2f s", p.batch(), p.positions(),
                         p.weightSeconds(), p.computeSeconds()));
             }
             StageResult r = st.done(name, note.toString());
@@ -390,12 +404,13 @@ final class RehearseCommand implements Callable<Integer> {
     private StageResult generateStage(String name, int px, PipelineFolder folder, PixArtPipeline pipeline,
                                       ProcessMemory.Sampler sampler, Map<String, Object> extra) {
         String prompt = promptOf(pipeline.tokenizer(), 20) + " " + System.nanoTime() % 1000;
-        GenerationRequest req = GenerationRequest.of(folder.root().toString(), prompt).withSize(px, px).withBinning(false).withSteps(steps);
+        GenerationRequest req = GenerationRequest.of(folder.root().toString(), prompt).withSize(px, px).withBinning(false).withSteps(steps)
+                .withGuidance(guidance);
         Stage st = new Stage(sampler);
         PixArtPipeline.Result res = pipeline.generate(req, null, null);
         Map<String, Long> t = res.timingsMillis();
         extra.put(name + "_timings_ms", t);
-        return st.done(name, String.format("%d×%d, %d steps, CFG: text %.1f s, denoise %.1f s (%.1f s/step), decode %.1f s",
+        return st.done(name, String.format("%d×%d, %d steps, " + (guidance > 1 ? "CFG " + guidance : "no CFG") + ": text %.1f s, denoise %.1f s (%.1f s/step), decode %.1f s",
                 px, px, steps, t.get("text") / 1e3, t.get("denoise") / 1e3, t.get("denoise") / 1e3 / steps, t.get("decode") / 1e3));
     }
 

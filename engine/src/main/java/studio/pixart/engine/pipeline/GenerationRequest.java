@@ -215,6 +215,11 @@ public record GenerationRequest(
                 maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);
     }
 
+    public GenerationRequest withGuidance(double g) {
+        return new GenerationRequest(model, prompts, negativePrompts, seed, steps, g, sampler, width, height,
+                maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);
+    }
+
     public GenerationRequest withSteps(int n) {
         return new GenerationRequest(model, prompts, negativePrompts, seed, n, guidance, sampler, width, height,
                 maxSequenceLength, binning, numImages, device, dtype, preview, kvCompression, seedMode, imageToImage, loras, memory, textEncoder);

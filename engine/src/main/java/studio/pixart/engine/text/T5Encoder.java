@@ -63,7 +63,8 @@ public final class T5Encoder implements AutoCloseable {
 
     /**
      * Where the last {@link #encode} call spent its time: reading and converting weights (including
-     * the embedding rows) versus computing, in seconds, and the positions it computed.
+     * the embedding rows) versus computing, in seconds, the rows it encoded and the token positions it
+     * computed over all rows.
      */
     public record Profile(double weightSeconds, double computeSeconds, int blocks, int batch, int positions) {
         public double totalSeconds() {
@@ -99,7 +100,8 @@ public final class T5Encoder implements AutoCloseable {
     private final List<Block> blocks;      // resident blocks (null in PER_LAYER mode)
     private final NDArray finalNorm;
     private final float[] relativeBias;    // (num_buckets, num_heads), as stored
-    private boolean closed;
+    private final boolean stagedBf16;      // PER_LAYER on the CPU in float32 from bfloat16 blocks: widen into re-used tensors
+    private volatile boolean closed;
     private Profile lastProfile;
     private java.util.concurrent.ExecutorService prefetcher;
 
@@ -115,6 +117,19 @@ public final class T5Encoder implements AutoCloseable {
         this.blocks = blocks;
         this.finalNorm = finalNorm;
         this.relativeBias = relativeBias;
+        this.stagedBf16 = mode == LoadMode.PER_LAYER && checkpoint != null && !device.isGpu() && dtype == DataType.FLOAT32
+                && allBf16(checkpoint, config);
+    }
+
+    private static boolean allBf16(Checkpoint ck, T5Config c) {
+        for (int i = 0; i < c.numLayers(); i++) {
+            for (String n : blockNames(i)) {
+                if (ck.info(n).dtype() != TensorDType.BF16) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -232,6 +247,28 @@ public final class T5Encoder implements AutoCloseable {
                 ck.load(n[8], m, dtype));
     }
 
+    /** Uninitialised tensors shaped like one block's weights (wo always float32), to be filled by {@link #fillBlock}. */
+    private Block newBlock(NDManager m, DataType dt) {
+        long d = config.dModel();
+        long inner = config.innerDim();
+        long ff = config.dFf();
+        return new Block(m.create(new Shape(inner, d), dt), m.create(new Shape(inner, d), dt), m.create(new Shape(inner, d), dt),
+                m.create(new Shape(d, inner), dt), m.create(new Shape(d), dt), m.create(new Shape(ff, d), dt),
+                m.create(new Shape(ff, d), dt), m.create(new Shape(d, ff), DataType.FLOAT32), m.create(new Shape(d), dt));
+    }
+
+    /** Overwrites {@code into} with block {@code i}'s bfloat16 weights widened to float32. */
+    private static Block fillBlock(Checkpoint ck, int i, Block into) {
+        String[] n = blockNames(i);
+        NDArray[] t = {into.q(), into.k(), into.v(), into.o(), into.attnNorm(), into.wi0(), into.wi1(), into.wo(), into.ffNorm()};
+        for (int j = 0; j < n.length; j++) {
+            if (!ck.widenBf16Into(n[j], t[j])) {
+                throw new IllegalStateException(n[j] + " is not bfloat16; the staged path needs every block weight in bfloat16");
+            }
+        }
+        return into;
+    }
+
     /** The table stays in the file's dtype when libtorch can read it without a copy; rows are converted after the lookup. */
     private static DataType gatherDtype(Checkpoint ck, DataType compute) {
         return switch (ck.info(SHARED).dtype()) {
@@ -305,6 +342,11 @@ public final class T5Encoder implements AutoCloseable {
         return mode;
     }
 
+    /** True when bfloat16 blocks are widened into re-used float32 tensors (see {@link Checkpoint#widenBf16Into}). */
+    boolean stagedBf16() {
+        return stagedBf16;
+    }
+
     // ------------------------------------------------------------------------------------------
     // Encoding
 
@@ -322,8 +364,23 @@ public final class T5Encoder implements AutoCloseable {
 
     NDArray encode(NDManager out, long[][] inputIds, long[][] attentionMask, BlockObserver observer) {
         checkOpen();
-        int batch = inputIds.length;
-        int len = checkInputs(inputIds, attentionMask);
+        checkInputs(inputIds, attentionMask);
+        return encodeGroups(out, List.of(new Group(inputIds, attentionMask)), observer).get(0);
+    }
+
+    /** Rows of one length, computed together; groups of other lengths share each block's weights, not its matmuls. */
+    private record Group(long[][] ids, long[][] mask) {
+        int length() {
+            return ids[0].length;
+        }
+    }
+
+    /**
+     * One pass over the blocks for every group: each block's weights are read once and applied to
+     * each group in turn. Returns last_hidden_state per group (rows, length, d_model) float32 in
+     * {@code out}. The observer (tests, benchmark) sees the first group only.
+     */
+    private List<NDArray> encodeGroups(NDManager out, List<Group> groups, BlockObserver observer) {
         long start = System.nanoTime();
         long weightNanos = 0;
         if (checkpoint != null) {
@@ -331,40 +388,64 @@ public final class T5Encoder implements AutoCloseable {
                 prefetch(i);
             }
         }
+        int rows = 0;
+        int positions = 0;
         try (NDManager call = Torch.engine().newBaseManager(device)) {
             long t = System.nanoTime();
-            NDArray h = embed(call, inputIds);
+            int g = groups.size();
+            NDArray[] h = new NDArray[g];
+            NDArray[] bias = new NDArray[g];
+            for (int k = 0; k < g; k++) {
+                Group gr = groups.get(k);
+                h[k] = embed(call, gr.ids());
+                rows += gr.ids().length;
+                positions += gr.ids().length * gr.length();
+            }
+            // bfloat16 blocks are widened into one set of float32 tensors re-used for every block (see widenBf16Into).
+            Block staging = blocks == null && stagedBf16 ? newBlock(call, DataType.FLOAT32) : null;
             weightNanos += System.nanoTime() - t;
-            NDArray bias = attentionBias(call, attentionMask, batch, len);
+            for (int k = 0; k < g; k++) {
+                Group gr = groups.get(k);
+                bias[k] = attentionBias(call, gr.mask(), gr.ids().length, gr.length());
+            }
             for (int i = 0; i < config.numLayers(); i++) {
-                NDArray next;
+                NDArray[] previous = h.clone();
                 try (NDManager layer = call.newSubManager()) {
-                    // Every intermediate of the block lands in `layer` (ops follow their first input) and is freed with it.
-                    h.tempAttach(layer);
                     if (checkpoint != null && i + PREFETCH_BLOCKS < config.numLayers()) {
                         // The next blocks' pages are read while this one computes, so the disk never waits for the CPU.
                         prefetch(i + PREFETCH_BLOCKS);
                     }
                     t = System.nanoTime();
-                    Block w = blocks != null ? blocks.get(i) : loadBlock(checkpoint, i, layer, dtype);
+                    Block w = blocks != null ? blocks.get(i)
+                            : staging != null ? fillBlock(checkpoint, i, staging) : loadBlock(checkpoint, i, layer, dtype);
                     weightNanos += System.nanoTime() - t;
-                    next = block(h, w, bias);
-                    next.attach(call);
+                    for (int k = 0; k < g; k++) {
+                        // Every intermediate of the block lands in `layer` (ops follow their first input) and is freed with it.
+                        h[k].tempAttach(layer);
+                        NDArray next = block(h[k], w, bias[k]);
+                        next.attach(call);
+                        h[k] = next;
+                    }
                 }
-                h.close();
-                h = next;
+                for (NDArray p : previous) {
+                    p.close();
+                }
                 if (observer != null) {
-                    observer.blockDone(i, h);
+                    observer.blockDone(i, h[0]);
                 }
             }
-            NDArray y = rmsNorm(h, finalNorm).toType(DataType.FLOAT32, false);
-            if (!y.getDevice().equals(out.getDevice())) {
-                y = y.toDevice(out.getDevice(), false);
+            List<NDArray> results = new ArrayList<>();
+            for (int k = 0; k < g; k++) {
+                NDArray y = rmsNorm(h[k], finalNorm).toType(DataType.FLOAT32, false);
+                if (!y.getDevice().equals(out.getDevice())) {
+                    y = y.toDevice(out.getDevice(), false);
+                }
+                y.attach(out);
+                results.add(y);
             }
-            y.attach(out);
             double total = (System.nanoTime() - start) / 1e9;
-            lastProfile = new Profile(weightNanos / 1e9, total - weightNanos / 1e9, config.numLayers(), batch, len);
-            return y;
+            lastProfile = new Profile(weightNanos / 1e9, total - weightNanos / 1e9, config.numLayers(), rows, positions);
+            return results;
         }
     }
 
@@ -398,7 +479,16 @@ public final class T5Encoder implements AutoCloseable {
             });
         }
         String[] names = blockNames(i);
-        prefetcher.execute(() -> checkpoint.prefetch(names));
+        prefetcher.execute(() -> {
+            try {
+                checkpoint.prefetch(names);
+            } catch (RuntimeException e) {
+                // Closed while reading ahead (the encoder was released): the pages are no longer wanted.
+                if (!closed) {
+                    throw e;
+                }
+            }
+        });
     }
 
     /** The lookup's result belongs to the ids' manager (libtorch's embedding, first argument = indices). */
@@ -528,30 +618,56 @@ public final class T5Encoder implements AutoCloseable {
     // Exact shortcut for right-padded prompts
 
     /**
-     * Like {@link #encode(NDManager, long[][], long[][])}, but computes only the first
-     * {@link #computedLength} positions and pads the output back to L with zeros. With a
-     * right-padded mask the valid tokens never see the padding (their keys get finfo.min, whose
-     * softmax weight is exactly 0), so every unmasked position matches the full computation up to
-     * float rounding; padded positions differ, but PixArt's cross-attention masks them out. A 20-token
-     * prompt at max length 300 then costs ~1/15 of the linear work and ~1/225 of the attention scores.
-     * Masks with holes (or an all-zero row) go through the full path.
+     * Like {@link #encode(NDManager, long[][], long[][])}, but computes each row only over its own
+     * valid prefix and pads the output back to L with zeros. With a right-padded mask the valid
+     * tokens never see the padding (their keys get finfo.min, whose softmax weight is exactly 0), so
+     * every unmasked position matches the full computation up to float rounding; padded positions
+     * differ, but PixArt's cross-attention masks them out. A 20-token prompt at max length 300 then
+     * costs ~1/15 of the linear work and ~1/225 of the attention scores, and the empty negative
+     * prompt of a CFG pass costs one position instead of the prompt's length (rows of equal length
+     * are batched; all rows share one read of the weights). Masks with holes (or an all-zero row) go
+     * through the full path.
      */
     public NDArray encodeTrimmed(NDManager out, long[][] inputIds, long[][] attentionMask) {
+        checkOpen();
         int len = checkInputs(inputIds, attentionMask);
-        int keep = computedLength(attentionMask);
-        if (keep == len) {
+        int[] lengths = rowLengths(attentionMask);
+        if (lengths == null || java.util.Arrays.stream(lengths).allMatch(n -> n == len)) {
             return encode(out, inputIds, attentionMask);
         }
-        long[][] ids = new long[inputIds.length][];
-        long[][] mask = new long[inputIds.length][];
-        for (int b = 0; b < ids.length; b++) {
-            ids[b] = java.util.Arrays.copyOf(inputIds[b], keep);
-            mask[b] = java.util.Arrays.copyOf(attentionMask[b], keep);
+        // Rows grouped by valid length, in order of first appearance.
+        java.util.Map<Integer, List<Integer>> byLength = new java.util.LinkedHashMap<>();
+        for (int b = 0; b < lengths.length; b++) {
+            byLength.computeIfAbsent(lengths[b], k -> new ArrayList<>()).add(b);
+        }
+        List<Group> groups = new ArrayList<>();
+        for (var e : byLength.entrySet()) {
+            int keep = e.getKey();
+            List<Integer> rows = e.getValue();
+            long[][] ids = new long[rows.size()][];
+            long[][] mask = new long[rows.size()][];
+            for (int r = 0; r < rows.size(); r++) {
+                ids[r] = java.util.Arrays.copyOf(inputIds[rows.get(r)], keep);
+                mask[r] = java.util.Arrays.copyOf(attentionMask[rows.get(r)], keep);
+            }
+            groups.add(new Group(ids, mask));
         }
         try (NDManager tmp = out.newSubManager()) {
-            NDArray head = encode(tmp, ids, mask);
-            NDArray pad = tmp.zeros(new Shape(ids.length, len - keep, config.dModel()), DataType.FLOAT32);
-            NDArray y = head.concat(pad, 1);
+            List<NDArray> heads = encodeGroups(tmp, groups, null);
+            NDArray[] rowsOut = new NDArray[inputIds.length];
+            int k = 0;
+            for (var e : byLength.entrySet()) {
+                int keep = e.getKey();
+                NDArray head = heads.get(k++);
+                if (keep < len) {
+                    NDArray pad = tmp.zeros(new Shape(e.getValue().size(), len - keep, config.dModel()), DataType.FLOAT32);
+                    head = head.concat(pad, 1);
+                }
+                for (int r = 0; r < e.getValue().size(); r++) {
+                    rowsOut[e.getValue().get(r)] = head.get(r);
+                }
+            }
+            NDArray y = ai.djl.ndarray.NDArrays.stack(new ai.djl.ndarray.NDList(rowsOut));
             y.attach(out);
             return y;
         }
@@ -565,28 +681,38 @@ public final class T5Encoder implements AutoCloseable {
     }
 
     /**
-     * Positions per row that {@link #encodeTrimmed} computes: the longest valid prefix when every row
+     * Positions {@link #encodeTrimmed} computes for the longest row: its valid prefix when every row
      * is right-padded (ones, then zeros, at least one 1), otherwise the full length L.
      */
     public static int computedLength(long[][] attentionMask) {
-        int len = attentionMask[0].length;
-        int longest = 0;
-        for (long[] row : attentionMask) {
+        int[] lengths = rowLengths(attentionMask);
+        return lengths == null ? attentionMask[0].length : java.util.Arrays.stream(lengths).max().orElseThrow();
+    }
+
+    /**
+     * Each row's valid prefix when every row is right-padded (ones, then zeros, at least one 1);
+     * null when a row has a hole or no valid key (the reference then attends uniformly over all L
+     * positions), which needs the full path.
+     */
+    static int[] rowLengths(long[][] attentionMask) {
+        int[] lengths = new int[attentionMask.length];
+        for (int b = 0; b < attentionMask.length; b++) {
+            long[] row = attentionMask[b];
             int n = 0;
             while (n < row.length && row[n] == 1) {
                 n++;
             }
             for (int j = n; j < row.length; j++) {
                 if (row[j] != 0) {
-                    return len; // a hole: not a right-padding mask
+                    return null;
                 }
             }
             if (n == 0) {
-                return len; // all keys masked: the reference attends uniformly over all L positions
+                return null;
             }
-            longest = Math.max(longest, n);
+            lengths[b] = n;
         }
-        return longest;
+        return lengths;
     }
 
     private int checkInputs(long[][] ids, long[][] mask) {

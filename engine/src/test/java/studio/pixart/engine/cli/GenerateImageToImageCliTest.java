@@ -43,7 +43,7 @@ class GenerateImageToImageCliTest {
     }
 
     void assertRefused(CliTest.Run r, String... fragments) {
-        assertTrue(r.code() != 0, r.err());
+        assertEquals(2, r.code(), "a bad start image or option is a usage error: " + r.err());
         for (String f : fragments) {
             assertTrue(r.err().contains(f), "expected '" + f + "' in: " + r.err());
         }

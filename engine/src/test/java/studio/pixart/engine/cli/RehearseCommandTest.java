@@ -52,7 +52,8 @@ class RehearseCommandTest {
                 assertTrue(s.get("peakAnon").asLong() > 0 && s.get("peakFile").asLong() > 0, s.toString());
             }
         }
-        assertEquals(List.of("load", "encode20", "encode120", "step64", "step128", "decode128", "generate128", "int8error"), names);
+        assertEquals(List.of("load", "encode20", "encode120", "step64", "step128", "decode64", "decode128", "generate64",
+                "generate128", "int8error"), names);
         assertTrue(j.get("matmul_gflops").asDouble() > 0);
         assertTrue(j.get("int8_20_cosine").asDouble() > 0.99, j.toString());
         assertTrue(r.out().contains("| encode20 |"), r.out());

@@ -86,7 +86,7 @@ class SamplerLoraCliTest {
     void badLoraIsRefusedBeforeLoading() throws IOException {
         Path out = tmp.resolve("x.png");
         CliTest.Run missing = CliTest.run(generate(out, "--lora", tmp.resolve("none.safetensors") + ":0.5"));
-        assertNotEquals(0, missing.code());
+        assertEquals(2, missing.code(), "a bad --lora is a usage error: " + missing.err());
         assertTrue(missing.err().contains("none.safetensors") && missing.err().contains("does not exist"), missing.err());
         Path other = tmp.resolve("other.safetensors");
         new studio.pixart.engine.io.SafetensorsWriter()
@@ -94,7 +94,7 @@ class SamplerLoraCliTest {
                 .putFloats("unet.down_blocks.0.attentions.0.proj_in.lora_B.weight", new long[] {8, 4}, new float[32])
                 .write(other);
         CliTest.Run r = CliTest.run(generate(out, "--lora", other.toString()));
-        assertNotEquals(0, r.code());
+        assertEquals(2, r.code(), "a LoRA for another model is a usage error: " + r.err());
         assertTrue(r.err().contains("another model") && r.err().contains("unet.down_blocks.0.attentions.0.proj_in"), r.err());
         assertFalse(r.err().contains("loading transformer"), "refused before loading: " + r.err());
         assertFalse(Files.exists(out));
