@@ -26,8 +26,11 @@ import studio.pixart.engine.job.JobHandle;
 import studio.pixart.engine.pipeline.GenerationMetadata;
 import studio.pixart.engine.model.ModelLocator;
 import studio.pixart.engine.model.PipelineFolder;
+import studio.pixart.engine.nd.MatmulRate;
 import studio.pixart.engine.pipeline.GenerationRequest;
 import studio.pixart.engine.pipeline.ImageToImage;
+import studio.pixart.engine.pipeline.ResolutionBinning;
+import studio.pixart.engine.pipeline.TimeEstimate;
 import studio.pixart.engine.plan.ExecutionPlan;
 import studio.pixart.engine.plan.Plans;
 
@@ -83,8 +86,12 @@ final class GenerateCommand implements Callable<Integer> {
             req = req.withSeedMode(GenerationRequest.SeedMode.PER_IMAGE);
         }
         if (gen.plan) {
-            ExecutionPlan plan = Plans.forGeneration(PipelineFolder.open(req.model(), null, new ModelLocator()), req);
+            PipelineFolder folder = PipelineFolder.open(req.model(), null, new ModelLocator());
+            ExecutionPlan plan = Plans.forGeneration(folder, req);
             spec.commandLine().getOut().print(plan.describe());
+            if (!plan.usesGpu() && plan.fits()) {
+                spec.commandLine().getOut().println(expectedTimeLine(folder, req));
+            }
             spec.commandLine().getOut().flush();
             return plan.fits() ? 0 : 1;
         }
@@ -144,6 +151,21 @@ final class GenerateCommand implements Callable<Integer> {
             spec.commandLine().getOut().flush();
             return 0;
         }
+    }
+
+    /**
+     * "expected time on this CPU: ≈ 3 min 10 s per image (…)": {@link TimeEstimate} for the generated
+     * size (after binning), scaled by this machine's measured matmul rate. The studio shows the same
+     * under its size picker.
+     */
+    static String expectedTimeLine(PipelineFolder folder, GenerationRequest req) {
+        int[] s = ResolutionBinning.sizes(folder.transformerSampleSize(), folder.variant() == PipelineFolder.Variant.ALPHA,
+                folder.vaeScaleFactor(), req);
+        double gflops = MatmulRate.gflops(2048, 3);
+        TimeEstimate.Estimate e = TimeEstimate.estimate(folder, s[3], s[2], req.steps(), req.guidance(), false, gflops);
+        return String.format("expected time on this CPU: %s per image (%d×%d, %d steps%s: text %.0f s, %.1f s/step, decode %.0f s; "
+                        + "matmul %.0f GFLOP/s here)", e.describe(), s[3], s[2], req.steps(), req.guidance() > 1 ? ", CFG" : ", no CFG",
+                e.textSeconds(), e.secondsPerStep(), e.decodeSeconds(), gflops);
     }
 
     /** FILE for one image; FILE-0, FILE-1, … (prompt-major) for several. */

@@ -379,28 +379,65 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /**
-     * Widens a bfloat16 tensor into {@code target}, an existing float32 CPU tensor with as many
-     * elements, and returns true; returns false (target untouched) when the tensor is not stored as
-     * bfloat16. Re-using one target per weight spares the kernel from mapping and zeroing fresh pages
-     * for every block of every pass (for T5-XXL, 18 GB of new pages per prompt).
+     * Writes a tensor as float32 into {@code target}, an existing float32 CPU tensor with as many
+     * elements, and returns true, for bfloat16 (widened), int8 with scales (dequantized exactly as
+     * {@link #load} does: value × its row's scale, in float32) and float32 (copied); returns false
+     * (target untouched) for other dtypes. Re-using one target per weight spares the kernel from
+     * mapping and zeroing fresh pages for every block of every pass (for T5-XXL, 18 GB of new pages
+     * per prompt).
      */
-    public boolean widenBf16Into(String name, NDArray target) {
+    public boolean loadInto(String name, NDArray target) {
         String r = resolve(name);
         if (r == null) {
             throw new SafetensorsException(location, name, "missing from the checkpoint");
         }
         SafetensorsFile f = owner.get(r);
         TensorInfo t = f.info(r);
-        if (t.dtype() != TensorDType.BF16) {
+        TensorDType dt = t.dtype();
+        if (dt != TensorDType.BF16 && dt != TensorDType.I8 && dt != TensorDType.F32) {
             return false;
         }
         if (target.getDataType() != DataType.FLOAT32 || !target.getDevice().equals(ai.djl.Device.cpu())
                 || target.getShape().size() != t.elementCount()) {
-            throw new IllegalArgumentException("cannot widen " + r + " (" + t.elementCount() + " values) into a "
+            throw new IllegalArgumentException("cannot load " + r + " (" + t.elementCount() + " values) into a "
                     + target.getDataType() + " tensor of shape " + target.getShape() + " on " + target.getDevice());
         }
-        widenBf16Bits(f.map(r), JniUtils.getByteBuffer((PtNDArray) target, true), Math.toIntExact(t.elementCount()));
+        ByteBuffer dst = JniUtils.getByteBuffer((PtNDArray) target, true);
+        int count = Math.toIntExact(t.elementCount());
+        switch (dt) {
+            case BF16 -> widenBf16Bits(f.map(r), dst, count);
+            case F32 -> dst.duplicate().order(ByteOrder.LITTLE_ENDIAN).put(f.map(r));
+            default -> {
+                String sn = scaleName(r);
+                if (!contains(sn)) {
+                    throw new SafetensorsException(location, r, "int8 weight without its scales '" + sn + "'");
+                }
+                long rowsCount = t.shape().length == 0 ? 1 : t.shape()[0];
+                expectShape(sn, rowsCount);
+                dequantizeBytes(f.map(r), floats(sn), dst, count);
+            }
+        }
         return true;
+    }
+
+    /** dst (native-order float32) = q (int8) × scales[row], rows of count / scales.length values, in parallel chunks of rows. */
+    static void dequantizeBytes(ByteBuffer q, float[] scales, ByteBuffer dst, int count) {
+        int rows = scales.length;
+        int cols = count / rows;
+        int parts = count < (1 << 20) ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
+        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, parts);
+        (parts > 1 ? range.parallel() : range).forEach(p -> {
+            java.nio.FloatBuffer out = dst.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
+            int from = (int) ((long) rows * p / parts);
+            int to = (int) ((long) rows * (p + 1) / parts);
+            for (int row = from; row < to; row++) {
+                float s = scales[row];
+                int base = row * cols;
+                for (int c = 0; c < cols; c++) {
+                    out.put(base + c, q.get(base + c) * s);
+                }
+            }
+        });
     }
 
     /** dst (native-order float32 bits) = src (little-endian bfloat16) << 16, in parallel chunks. */

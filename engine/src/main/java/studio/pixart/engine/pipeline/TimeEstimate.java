@@ -40,12 +40,14 @@ public final class TimeEstimate {
         }
     }
 
-    // Reference machine (2 cores), `pixart rehearse` after the real-size work; README "Performance".
-    static final double REF_MATMUL = 120;
-    static final double REF_EFF_512 = 0.75;
-    static final double REF_EFF_1024 = 0.65;
-    static final double REF_DECODE_1024 = 60;
-    static final double REF_NEW_PROMPT = 15;
+    // Reference machine (2 cores, quiet), `pixart rehearse --dir …` on 2026-11-30; README "Performance at the real size":
+    // matmul 131.4 GFLOP/s; step512 2.58 TFLOP in 34.53 s; step1024 13.27 TFLOP in 251.38 s; decode1024 146.97 s;
+    // encode20 (prompt + empty negative, bf16 shards) 10-15 s from a cold page cache, 8-10 s warm.
+    static final double REF_MATMUL = 131.4;
+    static final double REF_EFF_512 = 2.58e12 / 34.53 / 131.4e9;
+    static final double REF_EFF_1024 = 13.27e12 / 251.38 / 131.4e9;
+    static final double REF_DECODE_1024 = 147;
+    static final double REF_NEW_PROMPT = 12;
 
     /** The parts of the expected time, in seconds. */
     public record Estimate(double textSeconds, double secondsPerStep, int steps, double decodeSeconds) {

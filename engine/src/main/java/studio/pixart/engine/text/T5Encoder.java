@@ -106,7 +106,7 @@ public final class T5Encoder implements AutoCloseable {
     private final List<Block> blocks;      // resident blocks (null in PER_LAYER mode)
     private final NDArray finalNorm;
     private final float[] relativeBias;    // (num_buckets, num_heads), as stored
-    private final boolean stagedBf16;      // PER_LAYER on the CPU in float32 from bfloat16 blocks: widen into re-used tensors
+    private final boolean staged;          // PER_LAYER on the CPU in float32: blocks written into re-used tensors
     private volatile boolean closed;
     private Profile lastProfile;
     private java.util.concurrent.ExecutorService prefetcher;
@@ -123,14 +123,16 @@ public final class T5Encoder implements AutoCloseable {
         this.blocks = blocks;
         this.finalNorm = finalNorm;
         this.relativeBias = relativeBias;
-        this.stagedBf16 = mode == LoadMode.PER_LAYER && checkpoint != null && !device.isGpu() && dtype == DataType.FLOAT32
-                && allBf16(checkpoint, config);
+        this.staged = mode == LoadMode.PER_LAYER && checkpoint != null && !device.isGpu() && dtype == DataType.FLOAT32
+                && stageable(checkpoint, config);
     }
 
-    private static boolean allBf16(Checkpoint ck, T5Config c) {
+    /** Every block weight in a dtype {@link Checkpoint#loadInto} writes (bfloat16, int8 with scales, float32). */
+    private static boolean stageable(Checkpoint ck, T5Config c) {
         for (int i = 0; i < c.numLayers(); i++) {
             for (String n : blockNames(i)) {
-                if (ck.info(n).dtype() != TensorDType.BF16) {
+                TensorDType t = ck.info(n).dtype();
+                if (t != TensorDType.BF16 && t != TensorDType.I8 && t != TensorDType.F32) {
                     return false;
                 }
             }
@@ -263,13 +265,13 @@ public final class T5Encoder implements AutoCloseable {
                 m.create(new Shape(ff, d), dt), m.create(new Shape(d, ff), DataType.FLOAT32), m.create(new Shape(d), dt));
     }
 
-    /** Overwrites {@code into} with block {@code i}'s bfloat16 weights widened to float32. */
+    /** Overwrites {@code into} with block {@code i}'s weights as float32 (widened, dequantized or copied). */
     private static Block fillBlock(Checkpoint ck, int i, Block into) {
         String[] n = blockNames(i);
         NDArray[] t = {into.q(), into.k(), into.v(), into.o(), into.attnNorm(), into.wi0(), into.wi1(), into.wo(), into.ffNorm()};
         for (int j = 0; j < n.length; j++) {
-            if (!ck.widenBf16Into(n[j], t[j])) {
-                throw new IllegalStateException(n[j] + " is not bfloat16; the staged path needs every block weight in bfloat16");
+            if (!ck.loadInto(n[j], t[j])) {
+                throw new IllegalStateException(n[j] + " is stored as " + ck.info(n[j]).dtype() + ", which the staged path cannot write");
             }
         }
         return into;
@@ -348,9 +350,9 @@ public final class T5Encoder implements AutoCloseable {
         return mode;
     }
 
-    /** True when bfloat16 blocks are widened into re-used float32 tensors (see {@link Checkpoint#widenBf16Into}). */
-    boolean stagedBf16() {
-        return stagedBf16;
+    /** True when each block's weights are written into re-used float32 tensors (see {@link Checkpoint#loadInto}). */
+    boolean staged() {
+        return staged;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -407,8 +409,8 @@ public final class T5Encoder implements AutoCloseable {
                 rows += gr.ids().length;
                 positions += gr.ids().length * gr.length();
             }
-            // bfloat16 blocks are widened into one set of float32 tensors re-used for every block (see widenBf16Into).
-            Block staging = blocks == null && stagedBf16 ? newBlock(call, DataType.FLOAT32) : null;
+            // Blocks are written into one set of float32 tensors re-used for every block (see Checkpoint.loadInto).
+            Block staging = blocks == null && staged ? newBlock(call, DataType.FLOAT32) : null;
             weightNanos += System.nanoTime() - t;
             for (int k = 0; k < g; k++) {
                 Group gr = groups.get(k);

@@ -37,7 +37,8 @@ class PlanCommandTest {
                 "--no-binning", "--steps", "2", "--out", out.toString(), "--plan");
         assertEquals(0, r.code(), r.err());
         for (String s : new String[] {"text_encoder", "transformer", "vae", "cpu", "float32", "memory mode: balanced",
-                "automatic: 24 GB RAM", "estimated peak:", "fits: yes", "GPU: "}) {
+                "automatic: 24 GB RAM", "estimated peak:", "fits: yes", "GPU: ", "expected time on this CPU: ≈ ",
+                "per image (16×16, 2 steps, CFG"}) {
             assertTrue(r.out().contains(s), s + " missing from:\n" + r.out());
         }
         assertFalse(Files.exists(out), "--plan generates nothing");

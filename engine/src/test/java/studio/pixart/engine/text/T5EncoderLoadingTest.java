@@ -170,13 +170,13 @@ class T5EncoderLoadingTest {
             if (dt == TensorDType.BF16) {
                 // bfloat16 blocks are widened into re-used tensors: the same values as the eager copy, bit for bit.
                 try (T5Encoder e = T5Encoder.load(dir, Device.cpu(), DataType.FLOAT32)) {
-                    assertTrue(e.stagedBf16(), "bfloat16 blocks computed in float32 go through the re-used tensors");
+                    assertTrue(e.staged(), "bfloat16 blocks computed in float32 go through the re-used tensors");
                     assertArrayEquals(eager, e.encode(ids, mask), "staged bfloat16 blocks, first pass");
                     assertArrayEquals(eager, e.encode(ids, mask), "staged bfloat16 blocks, second pass");
                 }
             } else {
                 try (T5Encoder e = T5Encoder.load(dir, Device.cpu(), DataType.FLOAT32)) {
-                    assertFalse(e.stagedBf16(), "float16 blocks are converted by libtorch, block by block");
+                    assertFalse(e.staged(), "float16 blocks are converted by libtorch, block by block");
                 }
             }
             // Only the weights' rounding differs from the float32 golden (bf16 keeps 8 bits).

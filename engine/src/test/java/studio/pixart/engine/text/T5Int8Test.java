@@ -106,6 +106,11 @@ class T5Int8Test {
             assertTrue(err[0] > 0.999, "cosine " + err[0]);
             assertTrue(err[1] < 0.05, "max relative error " + err[1]);
             assertNotEquals(0.0, err[1], "int8 must differ from full precision (it is a different model)");
+            // Blocks dequantized in Java into re-used tensors equal libtorch's dequantization of the eager load, bit for bit.
+            assertTrue(int8.staged(), "int8 blocks computed in float32 go through the re-used tensors");
+            try (T5Encoder eager = T5Encoder.load(q, Device.cpu(), DataType.FLOAT32, T5Encoder.LoadMode.EAGER)) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(eager.encode(ids, mask), c, "staged int8 vs eager int8");
+            }
         }
     }
 
