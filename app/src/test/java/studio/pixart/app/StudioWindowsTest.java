@@ -27,6 +27,7 @@ import org.testfx.api.FxRobot;
 import org.testfx.api.FxToolkit;
 import org.testfx.util.WaitForAsyncUtils;
 import studio.pixart.app.vm.ErrorInfo;
+import studio.pixart.app.vm.PosterExportModel;
 import studio.pixart.app.vm.StudioViewModel;
 
 /**
@@ -216,6 +217,19 @@ class StudioWindowsTest {
             Window poster = dialog();
             robot.interact(() -> ((javafx.scene.control.ComboBox<String>) poster.getScene().lookup("#posterPreset")).setValue("poster-a2"));
             check("dialog-" + at + "-poster-a2", poster.getScene());
+            String[] seen = new String[3];
+            robot.interact(() -> {
+                // The size fields take digits only; a typed size switches the preset to custom.
+                var width = (javafx.scene.control.Spinner<Integer>) poster.getScene().lookup("#posterWidth");
+                var preset = (javafx.scene.control.ComboBox<String>) poster.getScene().lookup("#posterPreset");
+                seen[0] = width.getEditor().getText();
+                width.getEditor().setText("12ab");
+                seen[1] = width.getEditor().getText();
+                width.getEditor().setText("2000");
+                seen[2] = width.getValue() + " " + preset.getValue();
+            });
+            assertEquals(seen[0], seen[1], "letters are refused in the poster width");
+            assertEquals("2000 " + PosterExportModel.CUSTOM, seen[2], "a typed width counts and makes the size custom");
             robot.interact(poster::hide);
         }
         // the light theme: the same window, light panels

@@ -4,6 +4,8 @@ import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import javafx.beans.property.IntegerProperty;
+import javafx.beans.property.SimpleIntegerProperty;
 import javafx.scene.canvas.Canvas;
 import javafx.scene.canvas.GraphicsContext;
 import javafx.scene.control.Button;
@@ -57,33 +59,29 @@ final class PosterDialog {
         preset.setButtonCell(presetCell(byId));
         preset.valueProperty().bindBidirectional(m.presetId);
 
-        Spinner<Integer> w = new Spinner<>(64, 16384, m.width.get(), 8);
-        Spinner<Integer> h = new Spinner<>(64, 16384, m.height.get(), 8);
-        w.setId("posterWidth");
-        h.setId("posterHeight");
+        // Digits only, like every number field of the studio; a typed size makes the preset "custom".
+        IntegerProperty typedWidth = new SimpleIntegerProperty(m.width.get());
+        IntegerProperty typedHeight = new SimpleIntegerProperty(m.height.get());
+        Spinner<Integer> w = NumberSpinners.integer("posterWidth", 64, 16384, typedWidth);
+        Spinner<Integer> h = NumberSpinners.integer("posterHeight", 64, 16384, typedHeight);
         for (Spinner<Integer> sp : List.of(w, h)) {
-            sp.setEditable(true);
             sp.setPrefWidth(100);
         }
-        m.width.addListener((o, a, b) -> w.getValueFactory().setValue(b.intValue()));
-        m.height.addListener((o, a, b) -> h.getValueFactory().setValue(b.intValue()));
-        w.valueProperty().addListener((o, a, b) -> {
-            if (b != m.width.get()) {
-                m.setCustomSize(b, m.height.get());
+        m.width.addListener((o, a, b) -> typedWidth.set(b.intValue()));
+        m.height.addListener((o, a, b) -> typedHeight.set(b.intValue()));
+        typedWidth.addListener((o, a, b) -> {
+            if (b.intValue() != m.width.get()) {
+                m.setCustomSize(b.intValue(), m.height.get());
             }
         });
-        h.valueProperty().addListener((o, a, b) -> {
-            if (b != m.height.get()) {
-                m.setCustomSize(m.width.get(), b);
+        typedHeight.addListener((o, a, b) -> {
+            if (b.intValue() != m.height.get()) {
+                m.setCustomSize(m.width.get(), b.intValue());
             }
         });
 
-        Spinner<Integer> dpi = new Spinner<>(36, 1200, m.dpi.get(), 25);
-        dpi.setEditable(true);
-        dpi.valueProperty().addListener((o, a, b) -> m.dpi.set(b));
-        Spinner<Double> strength = new Spinner<>(0.05, 1.0, m.strength.get(), 0.05);
-        strength.setEditable(true);
-        strength.valueProperty().addListener((o, a, b) -> m.strength.set(b));
+        Spinner<Integer> dpi = NumberSpinners.integer("posterDpi", 36, 1200, m.dpi);
+        Spinner<Double> strength = NumberSpinners.decimal("posterStrength", 0.05, 1.0, 0.05, m.strength);
         ComboBox<PosterExportModel.Format> format = new ComboBox<>();
         format.getItems().addAll(PosterExportModel.Format.values());
         format.valueProperty().bindBidirectional(m.format);
