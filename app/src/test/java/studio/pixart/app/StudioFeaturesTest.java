@@ -193,6 +193,18 @@ class StudioFeaturesTest {
         assertEquals(List.of("Prompt", "Steps", "Seed"), List.copyOf(diff.keySet()));
         assertEquals("2", diff.get("Steps")[0]);
         assertEquals("3", diff.get("Steps")[1]);
+
+        // the arrow keys' moves: by one, by a row (clamped at the ends), Home/End, and from no selection
+        vm.gallery.selected.set(vm.history.items.get(0));
+        vm.gallery.moveSelection(1);
+        assertEquals(vm.history.items.get(1).id(), vm.gallery.selected.get().id());
+        vm.gallery.moveSelection(-5);
+        assertEquals(vm.history.items.get(0).id(), vm.gallery.selected.get().id(), "stops at the first image");
+        vm.gallery.moveSelection(Integer.MAX_VALUE);
+        assertEquals(vm.history.items.get(1).id(), vm.gallery.selected.get().id(), "End: the last image");
+        vm.gallery.selected.set(null);
+        vm.gallery.moveSelection(1);
+        assertEquals(vm.history.items.get(0).id(), vm.gallery.selected.get().id(), "nothing selected: the first image");
     }
 
     @Test

@@ -256,6 +256,13 @@ class StudioWindowsTest {
         });
         waitUntil("gallery image", () -> vm().gallery.selectedImage.get() != null);
         check("gallery-" + at, gallery.getScene());
+        // the keyboard walks the grid: Left goes from the second image to the first
+        robot.interact(() -> gallery.getScene().lookup("#galleryGrid").requestFocus());
+        robot.type(javafx.scene.input.KeyCode.LEFT);
+        waitUntil("Left selects the previous image", () -> vm().gallery.selected.get() != null
+                && vm().gallery.selected.get().id() == vm().history.items.get(0).id());
+        robot.type(javafx.scene.input.KeyCode.RIGHT);
+        waitUntil("Right selects the next image", () -> vm().gallery.selected.get().id() == vm().history.items.get(1).id());
         robot.interact(() -> {
             vm().gallery.pin();
             vm().gallery.selected.set(vm().history.items.get(0));

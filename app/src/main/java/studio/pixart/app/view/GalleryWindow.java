@@ -13,6 +13,7 @@ import javafx.scene.control.ToggleButton;
 import javafx.scene.control.Tooltip;
 import javafx.scene.image.Image;
 import javafx.scene.image.ImageView;
+import javafx.scene.input.KeyEvent;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.GridPane;
@@ -83,6 +84,39 @@ final class GalleryWindow {
         root.setRight(details(owner, vm, g));
         root.getStyleClass().addAll("studio", "gallery");
         Scene scene = new Scene(root, 1100, 720);
+        // Arrow keys walk the grid (up/down by a row), Home/End, Enter shows the image on the main
+        // canvas, Delete deletes it (undo in the history panel); typing in the search field is left alone.
+        scene.addEventFilter(KeyEvent.KEY_PRESSED, e -> {
+            javafx.scene.Node focus = scene.getFocusOwner();
+            boolean onButton = focus instanceof javafx.scene.control.ButtonBase;
+            if (focus instanceof javafx.scene.control.TextInputControl
+                    || (onButton && (e.getCode() == javafx.scene.input.KeyCode.ENTER || e.getCode() == javafx.scene.input.KeyCode.SPACE))) {
+                return;
+            }
+            int perRow = Math.max(1, (int) ((grid.getWidth() - 16) / (grid.getCellWidth() + 2 * grid.getHorizontalCellSpacing())));
+            switch (e.getCode()) {
+                case LEFT -> g.moveSelection(-1);
+                case RIGHT -> g.moveSelection(1);
+                case UP -> g.moveSelection(-perRow);
+                case DOWN -> g.moveSelection(perRow);
+                case HOME -> g.moveSelection(Integer.MIN_VALUE);
+                case END -> g.moveSelection(Integer.MAX_VALUE);
+                case ENTER -> {
+                    if (g.selected.get() != null) {
+                        vm.history.show(g.selected.get());
+                    }
+                }
+                case DELETE -> {
+                    if (g.selected.get() != null) {
+                        vm.history.delete(g.selected.get());
+                    }
+                }
+                default -> {
+                    return;
+                }
+            }
+            e.consume();
+        });
         scene.getStylesheets().setAll(owner.getScene().getStylesheets());
         owner.getScene().getStylesheets().addListener((javafx.collections.ListChangeListener<String>) c ->
                 scene.getStylesheets().setAll(owner.getScene().getStylesheets()));

@@ -27,6 +27,7 @@ public final class HelpDialogs {
             new String[] {"Ctrl+R", "Reuse the last seed"},
             new String[] {"Ctrl+F", "Search the history"},
             new String[] {"Ctrl+G", "Gallery"},
+            new String[] {"Arrows, Home/End", "In the gallery: walk the images; Enter shows one, Delete deletes it"},
             new String[] {"Ctrl+,", "Preferences"},
             new String[] {"Ctrl+0 / Ctrl+1", "Fit to window / actual size (1:1)"},
             new String[] {"Ctrl+Q", "Quit"},

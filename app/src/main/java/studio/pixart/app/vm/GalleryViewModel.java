@@ -70,6 +70,28 @@ public final class GalleryViewModel {
         return history.items;
     }
 
+    /**
+     * Moves the selection {@code delta} places through the grid's order (the arrow keys: ±1, or ± a
+     * row's width), stopping at the first and the last image; with nothing selected it selects the
+     * first. {@code Integer.MIN_VALUE}/{@code MAX_VALUE} go to the first/last (Home, End).
+     */
+    public void moveSelection(int delta) {
+        List<HistoryEntry> list = items();
+        if (list.isEmpty()) {
+            return;
+        }
+        HistoryEntry s = selected.get();
+        int at = -1;
+        for (int i = 0; s != null && i < list.size(); i++) {
+            if (list.get(i).id() == s.id()) {
+                at = i;
+                break;
+            }
+        }
+        long next = at < 0 ? 0 : (long) at + delta;
+        selected.set(list.get((int) Math.max(0, Math.min(list.size() - 1, next))));
+    }
+
     public void toggleFavourite() {
         HistoryEntry e = selected.get();
         if (e != null) {
