@@ -252,6 +252,21 @@ class StudioFeaturesTest {
         assertEquals(1 - cover, vm.startImage.maskCoverage.get(), 1e-9);
         vm.startImage.clearMask();
         assertEquals(null, vm.startImage.toStart().mask());
+        // Undo: Clear, then Invert, back to the painted mask; then a stroke
+        vm.startImage.undoMask();
+        assertEquals(1 - cover, vm.startImage.maskCoverage.get(), 1e-9, "undo Clear");
+        vm.startImage.undoMask();
+        assertEquals(cover, vm.startImage.maskCoverage.get(), 1e-9, "undo Invert");
+        assertEquals(1f, vm.startImage.maskAt(12, 10));
+        vm.startImage.tool.set(studio.pixart.app.vm.StartImageViewModel.Tool.BRUSH);
+        vm.startImage.beginStroke();
+        vm.startImage.paint(30, 5);
+        vm.startImage.paint(32, 5);
+        assertEquals(1f, vm.startImage.maskAt(31, 5));
+        vm.startImage.undoMask();
+        assertEquals(0f, vm.startImage.maskAt(31, 5), "the whole stroke is undone at once");
+        assertEquals(cover, vm.startImage.maskCoverage.get(), 1e-9);
+        vm.startImage.clearMask();
         vm.startImage.clear();
         assertEquals(null, vm.startImage.toStart(), "cleared: text to image again");
     }

@@ -36,6 +36,7 @@ final class CanvasPane {
         canvas.image.bind(javafx.beans.binding.Bindings.when(painting).then(vm.startImage.image).otherwise(vm.canvas.image));
         canvas.painting.bind(painting);
         canvas.setOnPaint(vm.startImage::paint);
+        canvas.setOnStrokeStart(vm.startImage::beginStroke);
         Runnable drawMask = () -> canvas.setOverlay(painting.get() ? maskOverlay() : null);
         vm.startImage.maskVersion.addListener((o, a, b) -> drawMask.run());
         painting.addListener((o, a, b) -> drawMask.run());

@@ -25,6 +25,7 @@ public final class HelpDialogs {
             new String[] {"Ctrl+Shift+D", "Download a model from the Hugging Face Hub"},
             new String[] {"Ctrl+I", "Restore settings from an image file"},
             new String[] {"Ctrl+R", "Reuse the last seed"},
+            new String[] {"Ctrl+Z", "Undo the last brush stroke (inpainting)"},
             new String[] {"Ctrl+F", "Search the history"},
             new String[] {"Ctrl+G", "Gallery"},
             new String[] {"Arrows, Home/End", "In the gallery: walk the images; Enter shows one, Delete deletes it"},

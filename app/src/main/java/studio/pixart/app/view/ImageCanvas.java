@@ -31,6 +31,7 @@ public final class ImageCanvas extends Region {
     public final BooleanProperty painting = new SimpleBooleanProperty(false);
     /** Gets image pixel coordinates under the pointer while painting. */
     private java.util.function.BiConsumer<Double, Double> onPaint = (x, y) -> { };
+    private Runnable onStrokeStart = () -> { };
     private double panX;
     private double panY;
     private double dragX;
@@ -80,6 +81,9 @@ public final class ImageCanvas extends Region {
         setOnMousePressed(e -> {
             dragX = e.getX() - panX;
             dragY = e.getY() - panY;
+            if (painting.get() && view.getImage() != null && e.getButton() == MouseButton.PRIMARY) {
+                onStrokeStart.run();
+            }
             paintAt(e);
         });
         setOnMouseDragged(e -> {
@@ -105,6 +109,11 @@ public final class ImageCanvas extends Region {
 
     public void setOnPaint(java.util.function.BiConsumer<Double, Double> p) {
         onPaint = p;
+    }
+
+    /** Called when a paint stroke starts (the primary button pressed while painting), before its first dab. */
+    public void setOnStrokeStart(Runnable r) {
+        onStrokeStart = r;
     }
 
     /** The overlay image (null: none), stretched over the displayed image. */

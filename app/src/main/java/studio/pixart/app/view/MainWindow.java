@@ -244,6 +244,7 @@ public final class MainWindow {
         KeyCombination gen = new KeyCodeCombination(KeyCode.ENTER, KeyCombination.SHORTCUT_DOWN);
         KeyCombination reuse = new KeyCodeCombination(KeyCode.R, KeyCombination.SHORTCUT_DOWN);
         KeyCombination find = new KeyCodeCombination(KeyCode.F, KeyCombination.SHORTCUT_DOWN);
+        KeyCombination undoStroke = new KeyCodeCombination(KeyCode.Z, KeyCombination.SHORTCUT_DOWN);
         // a filter, so Ctrl+Enter works while typing in the prompt (the text area would take Enter)
         root.addEventFilter(KeyEvent.KEY_PRESSED, e -> {
             if (gen.match(e)) {
@@ -257,6 +258,11 @@ public final class MainWindow {
                 e.consume();
             } else if (find.match(e)) {
                 historyPanel.historySearch.requestFocus();
+                e.consume();
+            } else if (undoStroke.match(e) && vm.startImage.inpaint.get() && vm.startImage.canUndoMask.get()
+                    && !(root.getScene().getFocusOwner() instanceof javafx.scene.control.TextInputControl)) {
+                // Ctrl+Z in a text field stays the field's own undo
+                vm.startImage.undoMask();
                 e.consume();
             }
         });

@@ -125,7 +125,9 @@ final class StartImagePanel {
         sizeValue.textProperty().bind(Bindings.format("%.0f px", s.brushSize));
         Button clearMask = small("clearMask", "Clear", "Clear the mask", s::clearMask);
         Button invert = small("invertMask", "Invert", "Repaint everything except what is painted", s::invertMask);
-        FlowPane toolRow = new FlowPane(6, 6, brush, eraser, clearMask, invert);
+        Button undoMask = small("undoMask", "Undo", "Undo the last stroke, Clear or Invert (Ctrl+Z)", s::undoMask);
+        undoMask.disableProperty().bind(s.canUndoMask.not());
+        FlowPane toolRow = new FlowPane(6, 6, brush, eraser, undoMask, clearMask, invert);
         HBox sizeRow = new HBox(8, ViewSupport.fieldLabel("Brush"), size, sizeValue);
         ((Label) sizeRow.getChildren().get(0)).setMinWidth(Region.USE_PREF_SIZE);
         sizeRow.setAlignment(Pos.CENTER_LEFT);

@@ -40,6 +40,12 @@ public final class StartImageViewModel {
     public final IntegerProperty maskVersion = new SimpleIntegerProperty();
     /** The painted share of the image, 0..1. */
     public final DoubleProperty maskCoverage = new SimpleDoubleProperty();
+    /** True while there is a stroke, Clear or Invert to undo. */
+    public final BooleanProperty canUndoMask = new SimpleBooleanProperty(false);
+
+    /** Mask edits kept for Undo (one byte a pixel: the mask holds only 0 and 1). */
+    private static final int UNDO_LIMIT = 20;
+    private final java.util.ArrayDeque<byte[]> undo = new java.util.ArrayDeque<>();
 
     private final StudioServices services;
     private final SizeViewModel size;
@@ -63,6 +69,7 @@ public final class StartImageViewModel {
         source.set(from);
         mask = new float[img.width() * img.height()];
         painted = 0;
+        forgetUndo();
         changed();
         size.aspect.set(AspectRatio.closest(size.aspectRatios, img.width(), img.height()));
         status.status.set("Generations start from " + from + " (strength " + String.format(java.util.Locale.ROOT, "%.2f", strength.get()) + ")");
@@ -96,6 +103,7 @@ public final class StartImageViewModel {
         source.set("");
         mask = null;
         painted = 0;
+        forgetUndo();
         inpaint.set(false);
         changed();
     }
@@ -126,8 +134,51 @@ public final class StartImageViewModel {
         changed();
     }
 
+    /** A stroke starts (the mouse is pressed): what the mask was before it is kept for {@link #undoMask}. */
+    public void beginStroke() {
+        if (image.get() != null && inpaint.get()) {
+            remember();
+        }
+    }
+
+    /** Puts the mask back as it was before the last stroke, Clear or Invert. */
+    public void undoMask() {
+        if (mask == null || undo.isEmpty()) {
+            return;
+        }
+        byte[] before = undo.removeLast();
+        painted = 0;
+        for (int k = 0; k < mask.length; k++) {
+            mask[k] = before[k];
+            painted += before[k];
+        }
+        canUndoMask.set(!undo.isEmpty());
+        changed();
+    }
+
+    private void remember() {
+        if (mask == null) {
+            return;
+        }
+        byte[] snap = new byte[mask.length];
+        for (int k = 0; k < mask.length; k++) {
+            snap[k] = (byte) (mask[k] > 0.5f ? 1 : 0);
+        }
+        undo.addLast(snap);
+        if (undo.size() > UNDO_LIMIT) {
+            undo.removeFirst();
+        }
+        canUndoMask.set(true);
+    }
+
+    private void forgetUndo() {
+        undo.clear();
+        canUndoMask.set(false);
+    }
+
     public void clearMask() {
         if (mask != null) {
+            remember();
             java.util.Arrays.fill(mask, 0);
             painted = 0;
             changed();
@@ -136,6 +187,7 @@ public final class StartImageViewModel {
 
     public void invertMask() {
         if (mask != null) {
+            remember();
             for (int k = 0; k < mask.length; k++) {
                 mask[k] = 1 - mask[k];
             }
