@@ -127,12 +127,11 @@ public final class T5Encoder implements AutoCloseable {
                 && stageable(checkpoint, config);
     }
 
-    /** Every block weight in a dtype {@link Checkpoint#loadInto} writes (bfloat16, int8 with scales, float32). */
+    /** Every block weight in a dtype {@link Checkpoint#loadInto} writes (bfloat16, float16, int8 with scales, float32). */
     private static boolean stageable(Checkpoint ck, T5Config c) {
         for (int i = 0; i < c.numLayers(); i++) {
             for (String n : blockNames(i)) {
-                TensorDType t = ck.info(n).dtype();
-                if (t != TensorDType.BF16 && t != TensorDType.I8 && t != TensorDType.F32) {
+                if (!Checkpoint.loadsInto(ck.info(n).dtype())) {
                     return false;
                 }
             }

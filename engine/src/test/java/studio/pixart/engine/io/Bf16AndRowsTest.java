@@ -3,6 +3,7 @@ package studio.pixart.engine.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -40,6 +41,32 @@ class Bf16AndRowsTest {
         float[] got = new float[n];
         dst.asFloatBuffer().get(got);
         assertArrayEquals(want, got); // exact, including -inf (0xff80) and signs
+    }
+
+    @Test
+    void float16IsWidenedExactlyAsLibtorchDoesForEveryBitPattern() {
+        int n = 1 << 16;
+        int copies = 17; // > 10^6 values: the parallel path
+        ByteBuffer src = ByteBuffer.allocateDirect(2 * n * copies).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n * copies; i++) {
+            src.putShort(2 * i, (short) (i % n));
+        }
+        ByteBuffer dst = ByteBuffer.allocateDirect(4 * n * copies).order(ByteOrder.nativeOrder());
+        Checkpoint.widenF16(src, dst, n * copies);
+        float[] got = new float[n * copies];
+        dst.asFloatBuffer().get(got);
+        Torch.prepareThread();
+        try (NDManager m = Torch.newManager()) {
+            float[] want = m.create(src.rewind(), new ai.djl.ndarray.types.Shape(n * copies), DataType.FLOAT16)
+                    .toType(DataType.FLOAT32, false).toFloatArray();
+            for (int i = 0; i < want.length; i++) {
+                if (Float.isNaN(want[i])) {
+                    assertTrue(Float.isNaN(got[i]), "pattern " + (i % n) + " is NaN");
+                } else {
+                    assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "pattern " + (i % n));
+                }
+            }
+        }
     }
 
     @Test

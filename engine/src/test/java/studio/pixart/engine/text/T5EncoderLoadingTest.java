@@ -1,7 +1,6 @@
 package studio.pixart.engine.text;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -167,17 +166,11 @@ class T5EncoderLoadingTest {
             float[] perLayer = run(dir, DataType.FLOAT32, null, T5Encoder.LoadMode.PER_LAYER);
             float[] eager = run(dir, DataType.FLOAT32, T5Encoder.LoadMode.EAGER, T5Encoder.LoadMode.EAGER);
             Golden.assertCloseModule(dt + " per-layer vs eager", eager, perLayer, 1e-6);
-            if (dt == TensorDType.BF16) {
-                // bfloat16 blocks are widened into re-used tensors: the same values as the eager copy, bit for bit.
-                try (T5Encoder e = T5Encoder.load(dir, Device.cpu(), DataType.FLOAT32)) {
-                    assertTrue(e.staged(), "bfloat16 blocks computed in float32 go through the re-used tensors");
-                    assertArrayEquals(eager, e.encode(ids, mask), "staged bfloat16 blocks, first pass");
-                    assertArrayEquals(eager, e.encode(ids, mask), "staged bfloat16 blocks, second pass");
-                }
-            } else {
-                try (T5Encoder e = T5Encoder.load(dir, Device.cpu(), DataType.FLOAT32)) {
-                    assertFalse(e.staged(), "float16 blocks are converted by libtorch, block by block");
-                }
+            // The blocks are widened into re-used tensors: the same values as the eager copy, bit for bit.
+            try (T5Encoder e = T5Encoder.load(dir, Device.cpu(), DataType.FLOAT32)) {
+                assertTrue(e.staged(), dt + " blocks computed in float32 go through the re-used tensors");
+                assertArrayEquals(eager, e.encode(ids, mask), dt + ": staged blocks, first pass");
+                assertArrayEquals(eager, e.encode(ids, mask), dt + ": staged blocks, second pass");
             }
             // Only the weights' rounding differs from the float32 golden (bf16 keeps 8 bits).
             Golden.assertCloseModule(dt + " file vs float32 golden", ref, perLayer, dt == TensorDType.F16 ? 5e-3 : 5e-2);
