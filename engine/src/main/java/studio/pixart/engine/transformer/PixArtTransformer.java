@@ -553,11 +553,65 @@ public final class PixArtTransformer implements AutoCloseable {
     }
 
     /**
-     * softmax(q·kᵀ·scale + bias)·v, a block of query rows at a time: the block size keeps one
-     * float32 score matrix (B·heads·rows·M) within the options' budget; each block's scores live in
-     * a sub-manager that is closed before the next.
+     * softmax(q·kᵀ·scale + bias)·v. On a GPU: a block of query rows of every head at a time, the
+     * block size keeping one float32 score matrix (B·heads·rows·M) within the options' budget. On the
+     * CPU: one head at a time, in blocks of query rows whose scores fit {@link #CPU_SCORE_CHUNK_BYTES}
+     * (and the budget), so a block's scores are still in the caches when the softmax and the second
+     * product read them, and the allocator re-uses the same few megabytes instead of mapping (and
+     * zeroing) fresh pages for every block. Each block lives in a sub-manager closed before the next.
      */
     private NDArray chunkedAttention(NDArray q, NDArray kT, NDArray v, NDArray bias, float scale) {
+        if (device.isGpu()) {
+            return attentionRowBlocks(q, kT, v, bias, scale);
+        }
+        NDManager scope = q.getManager();
+        Shape qs = q.getShape();
+        long batch = qs.get(0);
+        long heads = qs.get(1);
+        long n = qs.get(2);
+        long m = kT.getShape().get(3);
+        long rowBytes = m * 4L;
+        long rows = Math.max(1, Math.min(n, Math.min(CPU_SCORE_CHUNK_BYTES, options.attentionBudgetBytes()) / rowBytes));
+        // Scaling the (n × head_dim) queries instead of the (n × m) scores saves a pass over every score.
+        NDArray qScaled = q.mul(scale);
+        List<NDArray> perBatch = new ArrayList<>();
+        for (long b = 0; b < batch; b++) {
+            NDArray biasB = bias == null ? null : bias.get(b);               // (1, 1, M)
+            List<NDArray> perHead = new ArrayList<>();
+            for (long h = 0; h < heads; h++) {
+                NDArray kh = kT.get(b, h);                                   // (head_dim, M)
+                NDArray vh = v.get(b, h);                                    // (M, head_dim)
+                List<NDArray> parts = new ArrayList<>();
+                for (long start = 0; start < n; start += rows) {
+                    long end = Math.min(n, start + rows);
+                    try (NDManager chunk = scope.newSubManager()) {
+                        NDArray qc = qScaled.get(chunk, new NDIndex("{}, {}, {}:{}", b, h, start, end));
+                        NDArray scores = qc.matMul(kh);
+                        if (biasB != null) {
+                            scores = scores.addi(biasB.get(0));
+                        }
+                        NDArray probs = dtype == DataType.FLOAT16
+                                ? scores.toType(DataType.FLOAT32, false).softmax(-1).toType(DataType.FLOAT16, false)
+                                : scores.softmax(-1);
+                        NDArray part = probs.matMul(vh);
+                        part.attach(scope);
+                        parts.add(part);
+                    }
+                }
+                perHead.add(parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0));
+            }
+            perBatch.add(NDArrays.stack(new NDList(perHead), 0));
+        }
+        return NDArrays.stack(new NDList(perBatch), 0);
+    }
+
+    /** One CPU block of attention scores: 8 MB stays in the last-level cache of an ordinary CPU. */
+    static final long CPU_SCORE_CHUNK_BYTES = 8L << 20;
+    /** One CPU block of the feed-forward's 4·D-wide hidden states. */
+    static final long CPU_FF_CHUNK_BYTES = 16L << 20;
+
+    /** The GPU's blocking: query rows of every head at once, the score block within the budget. */
+    private NDArray attentionRowBlocks(NDArray q, NDArray kT, NDArray v, NDArray bias, float scale) {
         NDManager scope = q.getManager();
         Shape qs = q.getShape();
         long n = qs.get(2);
@@ -594,7 +648,9 @@ public final class PixArtTransformer implements AutoCloseable {
         Shape xs = x.getShape();
         long n = xs.get(1);
         long rowBytes = xs.get(0) * 4L * config.innerDim() * 4L;
-        long rows = Math.max(1, Math.min(n, options.attentionBudgetBytes() / rowBytes));
+        // On the CPU the hidden block stays small (see CPU_SCORE_CHUNK_BYTES): cached, and re-used by the allocator.
+        long budget = device.isGpu() ? options.attentionBudgetBytes() : Math.min(options.attentionBudgetBytes(), CPU_FF_CHUNK_BYTES);
+        long rows = Math.max(1, Math.min(n, budget / rowBytes));
         List<NDArray> parts = new ArrayList<>();
         for (long start = 0; start < n; start += rows) {
             try (NDManager chunk = scope.newSubManager()) {
