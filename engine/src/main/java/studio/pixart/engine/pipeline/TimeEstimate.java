@@ -40,12 +40,14 @@ public final class TimeEstimate {
         }
     }
 
-    // Reference machine (2 cores, quiet), `pixart rehearse --dir …` on 2026-11-30; README "Performance at the real size":
-    // matmul 131.4 GFLOP/s; step512 2.58 TFLOP in 34.53 s; step1024 13.27 TFLOP in 251.38 s; decode1024 146.97 s;
-    // encode20 (prompt + empty negative, bf16 shards) 10-15 s from a cold page cache, 8-10 s warm.
-    static final double REF_MATMUL = 131.4;
-    static final double REF_EFF_512 = 2.58e12 / 34.53 / 131.4e9;
-    static final double REF_EFF_1024 = 13.27e12 / 251.38 / 131.4e9;
+    // Reference machine (2 cores, quiet) on 2026-11-30, README "Performance at the real size", scaled to
+    // its usual 2048³ matmul rate of 131 GFLOP/s (the machine drifts by up to a third within an hour):
+    // a CFG step 21.9 s at 512 px (`pixart bench --size 512`, 2.58 TFLOP) and 140.1 s at 1024 px
+    // (`--size 1024`, 13.27 TFLOP); the 1024 px VAE decode 147 s; a new prompt and its empty negative
+    // through T5 from bf16 shards 10-17 s cold, 8-10 s warm.
+    static final double REF_MATMUL = 131;
+    static final double REF_EFF_512 = 2.58e12 / 21.9 / 131e9;
+    static final double REF_EFF_1024 = 13.27e12 / 140.1 / 131e9;
     static final double REF_DECODE_1024 = 147;
     static final double REF_NEW_PROMPT = 12;
 

@@ -590,10 +590,7 @@ public final class PixArtTransformer implements AutoCloseable {
                         if (biasB != null) {
                             scores = scores.addi(biasB.get(0));
                         }
-                        NDArray probs = dtype == DataType.FLOAT16
-                                ? scores.toType(DataType.FLOAT32, false).softmax(-1).toType(DataType.FLOAT16, false)
-                                : scores.softmax(-1);
-                        NDArray part = probs.matMul(vh);
+                        NDArray part = softmaxTimes(scores, vh);
                         part.attach(scope);
                         parts.add(part);
                     }
@@ -603,6 +600,14 @@ public final class PixArtTransformer implements AutoCloseable {
             perBatch.add(NDArrays.stack(new NDList(perHead), 0));
         }
         return NDArrays.stack(new NDList(perBatch), 0);
+    }
+
+    /** softmax over the keys (in float32 when computing in float16) times the values. */
+    private NDArray softmaxTimes(NDArray scores, NDArray v) {
+        NDArray probs = dtype == DataType.FLOAT16
+                ? scores.toType(DataType.FLOAT32, false).softmax(-1).toType(DataType.FLOAT16, false)
+                : scores.softmax(-1);
+        return probs.matMul(v);
     }
 
     /** One CPU block of attention scores: 8 MB stays in the last-level cache of an ordinary CPU. */
@@ -627,10 +632,7 @@ public final class PixArtTransformer implements AutoCloseable {
                 if (bias != null) {
                     scores = scores.add(bias);
                 }
-                NDArray probs = dtype == DataType.FLOAT16
-                        ? scores.toType(DataType.FLOAT32, false).softmax(-1).toType(DataType.FLOAT16, false)
-                        : scores.softmax(-1);
-                NDArray part = probs.matMul(v);
+                NDArray part = softmaxTimes(scores, v);
                 part.attach(scope);
                 parts.add(part);
             }
