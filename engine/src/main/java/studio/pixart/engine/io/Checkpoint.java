@@ -437,16 +437,28 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
+    /** A range [from, to) of work units. */
+    private interface Chunk {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code body} over the units [0, units): in one chunk per core when they hold a million
+     * values or more, otherwise in one chunk on this thread.
+     */
+    private static void inChunks(int units, long values, Chunk body) {
+        int parts = values < (1 << 20) ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
+        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, parts);
+        (parts > 1 ? range.parallel() : range).forEach(p -> body.run((int) ((long) units * p / parts),
+                (int) ((long) units * (p + 1) / parts)));
+    }
+
     /** dst (native-order float32) = src (little-endian float16), in parallel chunks. */
     static void widenF16(ByteBuffer src, ByteBuffer dst, int count) {
         float[] table = HalfTable.VALUES;
-        int parts = count < (1 << 20) ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
-        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, parts);
-        (parts > 1 ? range.parallel() : range).forEach(p -> {
+        inChunks(count, count, (from, to) -> {
             java.nio.ShortBuffer in = src.duplicate().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
             java.nio.FloatBuffer out = dst.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
-            int from = (int) ((long) count * p / parts);
-            int to = (int) ((long) count * (p + 1) / parts);
             for (int i = from; i < to; i++) {
                 out.put(i, table[in.get(i) & 0xffff]);
             }
@@ -457,12 +469,8 @@ public final class Checkpoint implements AutoCloseable {
     static void dequantizeBytes(ByteBuffer q, float[] scales, ByteBuffer dst, int count) {
         int rows = scales.length;
         int cols = count / rows;
-        int parts = count < (1 << 20) ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
-        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, parts);
-        (parts > 1 ? range.parallel() : range).forEach(p -> {
+        inChunks(rows, count, (from, to) -> {
             java.nio.FloatBuffer out = dst.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
-            int from = (int) ((long) rows * p / parts);
-            int to = (int) ((long) rows * (p + 1) / parts);
             for (int row = from; row < to; row++) {
                 float s = scales[row];
                 int base = row * cols;
@@ -476,13 +484,9 @@ public final class Checkpoint implements AutoCloseable {
     /** dst (native-order float32 bits) = src (little-endian bfloat16) << 16, in parallel chunks. */
     public static void widenBf16Bits(ByteBuffer src, ByteBuffer dst, int count) {
         int words = count / 4;
-        int parts = count < (1 << 20) ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
-        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, parts);
-        (parts > 1 ? range.parallel() : range).forEach(p -> {
+        inChunks(words, count, (from, to) -> {
             LongBuffer in = src.duplicate().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer();
             LongBuffer out = dst.duplicate().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer();
-            int from = (int) ((long) words * p / parts);
-            int to = (int) ((long) words * (p + 1) / parts);
             for (int i = from; i < to; i++) {
                 long x = in.get(i);
                 out.put(2 * i, ((x & 0xffffL) << 16) | ((x & 0xffff0000L) << 32));
